@@ -1,0 +1,4 @@
+"""Placeholder replaced below."""
+
+def apply():
+    return None

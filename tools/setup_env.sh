@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# One install path for mmar-ext (README commands and .ci/run both call it).
+#
+# Creates .venv in the repository root and installs the pinned OpenMMLab stack:
+#   torch 2.14.1 + torchvision 0.29.1, mmengine 0.10.7, mmcv 2.1.0 built from
+#   source with its compiled ops (CUDA ops when nvcc + a CUDA torch are usable),
+#   mmaction2 1.2.0, mmdet 3.3.0, mmpose 1.3.2 (without its chumpy requirement),
+#   xtcocotools rebuilt against numpy 2, decord, and mmar_ext in editable mode.
+#
+# Idempotent: a stamp file records the hash of this script and setup.py; when
+# it matches, the script only verifies the imports and returns in seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${MMAR_VENV:-$ROOT/.venv}"
+PY="${PYTHON:-python3.11}"
+STAMP="$VENV/.mmar_ext_stamp"
+WANT="$(cat "$0" "$ROOT/setup.py" "$ROOT"/requirements/*.txt 2>/dev/null | sha256sum | cut -d' ' -f1)"
+
+log() { printf '[setup_env] %s\n' "$*" >&2; }
+
+verify() {
+    "$VENV/bin/python" - <<'PY'
+import mmar_ext  # noqa: F401  (applies compat and registers everything)
+import mmcv.ops, mmaction, mmdet, mmpose.apis, decord, torchvision  # noqa
+from mmcv.ops import nms  # compiled ops present
+print('[setup_env] stack OK: mmcv', mmcv.__version__, 'mmaction2', mmaction.__version__,
+      'mmdet', mmdet.__version__, 'mmpose', mmpose.__version__)
+PY
+}
+
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then
+    verify && exit 0
+    log "stamp present but verification failed; reinstalling"
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    log "creating virtual environment at $VENV"
+    "$PY" -m venv "$VENV"
+fi
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+"${PIP[@]}" install -q 'pip<26.2' 'setuptools<81' wheel ninja 'cython<3.2' 'numpy>=2,<2.4'
+
+log "torch 2.14.1 + torchvision 0.29.1"
+"${PIP[@]}" install -q torch==2.14.1 torchvision==0.29.1
+
+log "mmengine 0.10.7"
+"${PIP[@]}" install -q mmengine==0.10.7 'opencv-python<4.13' importlib_metadata
+
+if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
+    log "mmcv 2.1.0 from source with ops (about 10 minutes on 2 cores; pip caches the wheel)"
+    export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
+    if command -v nvcc >/dev/null && "$VENV/bin/python" -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
+        export FORCE_CUDA=1
+        log "CUDA found: building CUDA ops too"
+    fi
+    "${PIP[@]}" install --no-build-isolation mmcv==2.1.0
+fi
+
+log "mmaction2 1.2.0, mmdet 3.3.0, decord"
+"${PIP[@]}" install -q mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0
+
+log "mmpose 1.3.2 (without chumpy, which it never imports)"
+"${PIP[@]}" install -q --no-deps mmpose==1.3.2
+"${PIP[@]}" install -q json_tricks munkres scipy matplotlib pillow
+
+log "xtcocotools rebuilt against numpy 2"
+"${PIP[@]}" install -q --no-build-isolation --no-binary xtcocotools xtcocotools
+
+log "mmar_ext (editable) and test requirements"
+"${PIP[@]}" install -q --no-build-isolation -e "$ROOT"
+"${PIP[@]}" install -q -r "$ROOT/requirements/tests.txt"
+
+verify
+echo "$WANT" > "$STAMP"
+log "done"
