@@ -38,38 +38,54 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     log "creating virtual environment at $VENV"
     "$PY" -m venv "$VENV"
 fi
-PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
-"${PIP[@]}" install -q 'pip<26.2' 'setuptools<81' wheel ninja 'cython<3.2' 'numpy>=2,<2.4'
+PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -c "$ROOT/requirements/constraints.txt")
+"${PIP[@]}" -q 'pip<26.2' 'setuptools<81' wheel ninja 'cython<3.2' 'numpy>=2,<2.4'
 
 log "torch 2.14.1 + torchvision 0.29.1"
-"${PIP[@]}" install -q torch==2.14.1 torchvision==0.29.1
+"${PIP[@]}" -q torch==2.14.1 torchvision==0.29.1
 
 log "mmengine 0.10.7"
-"${PIP[@]}" install -q mmengine==0.10.7 'opencv-python<4.13' importlib_metadata
+"${PIP[@]}" -q mmengine==0.10.7 opencv-python opencv-contrib-python importlib_metadata
 
 if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
-    log "mmcv 2.1.0 from source with ops (about 10 minutes on 2 cores; pip caches the wheel)"
-    export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
+    # mmcv 2.1.0 has no wheel for this torch. Its setup.py pins -std=c++14/17,
+    # but torch 2.14's headers need C++20, so build from the sdist with the
+    # standard raised. The wheel is kept in WHEEL_CACHE (keyed by torch build
+    # and CUDA) so later runs install it in seconds.
+    CUDA_TAG=cpu
     if command -v nvcc >/dev/null && "$VENV/bin/python" -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
-        export FORCE_CUDA=1
-        log "CUDA found: building CUDA ops too"
+        export FORCE_CUDA=1 CUDA_TAG=cuda
     fi
-    "${PIP[@]}" install --no-build-isolation mmcv==2.1.0
+    TORCH_TAG="$("$VENV/bin/python" -c 'import torch; print(torch.__version__.replace("+", "_"))')"
+    WHEEL_CACHE="${MMAR_WHEEL_CACHE:-$HOME/.cache/mmar_ext/wheels}/mmcv-2.1.0-torch$TORCH_TAG-$CUDA_TAG"
+    if ! ls "$WHEEL_CACHE"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
+        log "building mmcv 2.1.0 with $CUDA_TAG ops (about 10 minutes on 2 cores, once per machine)"
+        BUILD="$(mktemp -d)"
+        "$VENV/bin/python" -m pip download -q --no-deps --no-build-isolation --no-binary :all: mmcv==2.1.0 -d "$BUILD"
+        tar xzf "$BUILD"/mmcv-2.1.0.tar.gz -C "$BUILD"
+        sed -i -E "s/-std=c\+\+1[47]/-std=c++20/g" "$BUILD/mmcv-2.1.0/setup.py"
+        MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+            "$VENV/bin/python" -m pip wheel --no-deps --no-build-isolation -w "$BUILD/wheel" "$BUILD/mmcv-2.1.0"
+        mkdir -p "$WHEEL_CACHE" && mv "$BUILD"/wheel/mmcv-2.1.0-*.whl "$WHEEL_CACHE"/
+        rm -rf "$BUILD"
+    fi
+    "${PIP[@]}" -q --no-deps "$WHEEL_CACHE"/mmcv-2.1.0-*.whl
+    "${PIP[@]}" -q addict packaging pyyaml yapf
 fi
 
 log "mmaction2 1.2.0, mmdet 3.3.0, decord"
-"${PIP[@]}" install -q mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0
+"${PIP[@]}" -q mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0
 
 log "mmpose 1.3.2 (without chumpy, which it never imports)"
-"${PIP[@]}" install -q --no-deps mmpose==1.3.2
-"${PIP[@]}" install -q json_tricks munkres scipy matplotlib pillow
+"${PIP[@]}" -q --no-deps mmpose==1.3.2
+"${PIP[@]}" -q json_tricks munkres scipy matplotlib pillow
 
 log "xtcocotools rebuilt against numpy 2"
-"${PIP[@]}" install -q --no-build-isolation --no-binary xtcocotools xtcocotools
+"${PIP[@]}" -q --no-build-isolation --no-binary xtcocotools xtcocotools
 
 log "mmar_ext (editable) and test requirements"
-"${PIP[@]}" install -q --no-build-isolation -e "$ROOT"
-"${PIP[@]}" install -q -r "$ROOT/requirements/tests.txt"
+"${PIP[@]}" -q --no-build-isolation -e "$ROOT"
+"${PIP[@]}" -q -r "$ROOT/requirements/tests.txt"
 
 verify
 echo "$WANT" > "$STAMP"

@@ -1,1 +1,11 @@
+"""Models of mmar_ext, registered into ``mmaction.registry.MODELS``.
 
+* ``common``: the pre-LN transformer token encoder (paper 001 eqs. (2)-(4)).
+* ``backbones``: ``SpaceTimeEncoder`` (eqs. (1)-(4)), ``ModalityEncoders``.
+* ``heads``: sum / concat / transformer fusion heads (§2.3, Table 4).
+* ``recognizers``: ``MultiModalRecognizer``.
+"""
+from .backbones import *  # noqa: F401,F403
+from .common import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
+from .recognizers import *  # noqa: F401,F403

@@ -1,1 +1,3 @@
+from .multimodal_recognizer import MultiModalRecognizer
 
+__all__ = ['MultiModalRecognizer']

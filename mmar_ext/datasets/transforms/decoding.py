@@ -1,0 +1,246 @@
+"""Decode the sampled frames of every modality of a clip.
+
+RGB and infrared are videos (decoded with decord), depth is a folder of
+16-bit PNGs ``MDepth-%08d.png`` numbered from 1 (NTU RGB+D masked depth,
+docs/data_format.md), and the skeleton is already in the annotation. A
+sample whose file is missing, truncated or unreadable is an error naming
+the sample and the file, never a silent black frame (DESIGN.md, "Pipeline
+principles").
+"""
+import io
+import os.path as osp
+from typing import Dict, List, Optional
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine import fileio
+
+from mmaction.registry import TRANSFORMS
+
+VIDEO_MODALITIES = ('rgb', 'ir')
+IMAGE_MODALITIES = ('rgb', 'depth', 'ir')
+POSE_KEYS = ('keypoint', 'keypoint_score', 'keypoint_3d')
+DEPTH_TEMPLATE = 'MDepth-{:08d}.png'
+
+
+def _sample_name(results: Dict) -> str:
+    return str(results.get('frame_dir', '<unknown sample>'))
+
+
+@TRANSFORMS.register_module()
+class MultiModalDecode(BaseTransform):
+    """Decode the frames of ``results['modalities']`` at the shared indices.
+
+    For modality ``m`` the indices are ``results[f'{m}_inds']`` when present
+    (see ``MultiModalSampleFrames(modality_clip_len=...)``), otherwise
+    ``results['frame_inds']``. They live on the shared clock of
+    ``total_frames`` frames; a modality whose file holds
+    ``num_frames[m] != total_frames`` frames is mapped proportionally,
+    ``min(i * num_frames[m] // total_frames, num_frames[m] - 1)``. Each
+    distinct frame is decoded once even when indices repeat.
+
+    Added keys per image modality ``m``: ``<m>_imgs`` (list of frames: RGB
+    ``HxWx3`` uint8 in RGB order, IR ``HxW`` uint8 (first channel), depth
+    ``HxW`` as stored, uint16 millimetres for NTU), ``<m>_img_shape``,
+    ``<m>_original_shape``. For ``pose``: ``keypoint``, ``keypoint_score``
+    (ones when absent) and ``keypoint_3d`` are sliced to the indices (so do
+    not add MMAction2's ``PoseDecode`` as well). When RGB is decoded at a
+    size other than the annotation's ``img_shape``, 2D keypoints (RGB pixel
+    coordinates) are rescaled to it and ``img_shape`` / ``original_shape``
+    updated, as MMAction2's ``MMDecode`` does.
+
+    Errors (``FileNotFoundError`` for a missing file, folder or depth frame;
+    ``IOError`` for a video that cannot be opened, has fewer decodable frames
+    than ``num_frames[m]`` or fails on a requested index, or an unreadable
+    PNG) name the sample (``frame_dir``) and the exact path.
+
+    Args:
+        io_backend (str): ``'disk'`` reads paths directly; anything else is
+            passed to MMEngine's file IO (``backend_args``). Defaults to
+            ``'disk'``.
+        num_threads (int): decord decoding threads. Defaults to 1.
+        backend_args (dict, optional): MMEngine file backend arguments.
+    """
+
+    def __init__(self,
+                 io_backend: str = 'disk',
+                 num_threads: int = 1,
+                 backend_args: Optional[dict] = None) -> None:
+        self.io_backend = io_backend
+        self.num_threads = num_threads
+        if backend_args is None and io_backend != 'disk':
+            backend_args = dict(backend=io_backend)
+        self.backend_args = backend_args
+
+    # ------------------------------------------------------------------ io
+    def _exists(self, path: str) -> bool:
+        if self.backend_args is None:
+            return osp.exists(path)
+        return fileio.exists(path, backend_args=self.backend_args)
+
+    def _isdir(self, path: str) -> bool:
+        if self.backend_args is None:
+            return osp.isdir(path)
+        return fileio.isdir(path, backend_args=self.backend_args)
+
+    def _get_bytes(self, path: str) -> bytes:
+        return fileio.get(path, backend_args=self.backend_args)
+
+    # ------------------------------------------------------------- helpers
+    @staticmethod
+    def _map_indices(inds: np.ndarray, total: int, num: int) -> np.ndarray:
+        inds = np.asarray(inds, dtype=np.int64).reshape(-1)
+        if num != total:
+            inds = np.minimum(inds * num // total, num - 1)
+        return inds
+
+    def _decode_video(self, results: Dict, m: str, path: str,
+                      inds: np.ndarray, num: int) -> List[np.ndarray]:
+        import decord  # imported lazily: only needed for video modalities
+        name = _sample_name(results)
+        if not self._exists(path):
+            raise FileNotFoundError(
+                f'Sample {name}: {m} video not found: {path}')
+        fobj = None
+        try:
+            src = path
+            if self.backend_args is not None:
+                fobj = io.BytesIO(self._get_bytes(path))
+                src = fobj
+            try:
+                reader = decord.VideoReader(src, num_threads=self.num_threads)
+            except Exception as e:  # decord raises DECORDError/RuntimeError
+                raise IOError(f'Sample {name}: cannot open {m} video {path}: '
+                              f'{e}') from e
+            try:
+                length = len(reader)
+                if length < num:
+                    raise IOError(
+                        f'Sample {name}: {m} video {path} has {length} '
+                        f'decodable frames but the annotation says {num} '
+                        '(truncated file?)')
+                uniq, inverse = np.unique(inds, return_inverse=True)
+                if uniq.size and (uniq[0] < 0 or uniq[-1] >= length):
+                    raise IOError(
+                        f'Sample {name}: {m} video {path} has {length} frames;'
+                        f' requested frame {int(uniq[-1])} is out of range')
+                try:
+                    frames = reader.get_batch(uniq.tolist()).asnumpy()
+                except Exception as e:
+                    raise IOError(
+                        f'Sample {name}: failed to decode frames '
+                        f'{uniq.tolist()} of {m} video {path}: {e}') from e
+                if frames.shape[0] != uniq.size:
+                    raise IOError(
+                        f'Sample {name}: {m} video {path} returned '
+                        f'{frames.shape[0]} of {uniq.size} requested frames')
+            finally:
+                del reader
+        finally:
+            if fobj is not None:
+                fobj.close()
+        if m == 'ir':
+            frames = frames[..., 0]
+        return [frames[j] for j in inverse.reshape(-1)]
+
+    def _read_png(self, results: Dict, path: str) -> np.ndarray:
+        name = _sample_name(results)
+        if not self._exists(path):
+            raise FileNotFoundError(
+                f'Sample {name}: depth frame not found: {path}')
+        try:
+            buf = np.frombuffer(self._get_bytes(path), dtype=np.uint8)
+            img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        except Exception as e:
+            raise IOError(f'Sample {name}: cannot read depth frame {path}: '
+                          f'{e}') from e
+        if img is None:
+            raise IOError(
+                f'Sample {name}: unreadable depth frame (not a valid PNG): '
+                f'{path}')
+        if img.ndim == 3:  # a 16-bit PNG saved with channels: keep one
+            img = img[..., 0]
+        return img
+
+    def _decode_depth(self, results: Dict, path: str,
+                      inds: np.ndarray) -> List[np.ndarray]:
+        name = _sample_name(results)
+        if not self._isdir(path):
+            raise FileNotFoundError(
+                f'Sample {name}: depth frame folder not found: {path}')
+        uniq, inverse = np.unique(inds, return_inverse=True)
+        cache = [
+            self._read_png(results,
+                           osp.join(path, DEPTH_TEMPLATE.format(int(i) + 1)))
+            for i in uniq
+        ]
+        return [cache[j] for j in inverse.reshape(-1)]
+
+    def _decode_pose(self, results: Dict, inds: np.ndarray) -> None:
+        name = _sample_name(results)
+        if 'keypoint' not in results:
+            raise KeyError(f'Sample {name}: modality pose requested but the '
+                           'annotation has no keypoint')
+        kp = results['keypoint']
+        if 'keypoint_score' not in results:
+            results['keypoint_score'] = np.ones(kp.shape[:-1], np.float32)
+        length = kp.shape[1]
+        if inds.size and inds.max() >= length:
+            raise IndexError(
+                f'Sample {name}: keypoint has {length} frames; requested '
+                f'frame {int(inds.max())} (total_frames='
+                f"{results.get('total_frames')})")
+        for key in POSE_KEYS:
+            if key in results:
+                results[key] = np.asarray(results[key])[:, inds].astype(
+                    np.float32)
+
+    # ----------------------------------------------------------- transform
+    def transform(self, results: Dict) -> Dict:
+        name = _sample_name(results)
+        total = int(results['total_frames'])
+        num_frames = results.get('num_frames') or {}
+        for m in results['modalities']:
+            inds = results.get(f'{m}_inds', results['frame_inds'])
+            if m == 'pose':
+                self._decode_pose(results,
+                                  np.asarray(inds, np.int64).reshape(-1))
+                continue
+            if m not in IMAGE_MODALITIES:
+                raise ValueError(f'Sample {name}: unknown modality {m!r}')
+            path = results.get(f'{m}_path')
+            if path is None:
+                raise KeyError(f'Sample {name}: no {m}_path for modality {m}')
+            num = int(num_frames.get(m, total))
+            mapped = self._map_indices(inds, total, num)
+            if m in VIDEO_MODALITIES:
+                imgs = self._decode_video(results, m, path, mapped, num)
+            else:
+                imgs = self._decode_depth(results, path, mapped)
+            shape = tuple(imgs[0].shape[:2])
+            results[f'{m}_imgs'] = imgs
+            results[f'{m}_img_shape'] = shape
+            results[f'{m}_original_shape'] = shape
+            if m == 'rgb':
+                self._sync_rgb_shape(results, shape)
+        return results
+
+    @staticmethod
+    def _sync_rgb_shape(results: Dict, shape: tuple) -> None:
+        """Rescale 2D keypoints when the RGB video differs from img_shape."""
+        ann_shape = results.get('img_shape')
+        if ann_shape is not None and tuple(ann_shape) != shape and \
+                'keypoint' in results:
+            oh, ow = ann_shape
+            nh, nw = shape
+            kp = np.asarray(results['keypoint'], np.float32).copy()
+            kp[..., 0] *= nw / ow
+            kp[..., 1] *= nh / oh
+            results['keypoint'] = kp
+        results['img_shape'] = shape
+        results['original_shape'] = shape
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(io_backend={self.io_backend!r}, '
+                f'num_threads={self.num_threads})')

@@ -1,0 +1,254 @@
+"""Fusion heads of paper 001, §2.3 (sum / concat / transformer), Table 4.
+
+Every head takes the dict of modality tokens ``{m: cls_L^m [N, C]}`` made by
+the space-time encoders and returns class scores ``[N, num_classes]``.
+They are MMAction2 ``BaseHead`` subclasses, so loss, label smoothing,
+top-k accuracy and multi-clip averaging (``average_clips``, ``num_segs``)
+are MMAction2's own.
+
+Missing-modality inference (Table 4): a head fuses whatever subset of its
+``modalities`` is present in the input dict (the recognizer decides which,
+see ``MultiModalRecognizer.set_test_modalities``):
+
+* sum -- sum over the present modalities only;
+* concat -- footnote 3: the FC weight is split into per-modality
+  sub-matrices and the bias divided by the number of modalities; with
+  ``P`` of ``M`` modalities present the logits are
+  ``sum_{m present} W_m cls^m + (P / M) b`` (the sum of the footnote's
+  uni-modal predictions).  ``missing_bias='full'`` keeps the whole bias
+  instead, which equals zero-filling the absent tokens;
+* transformer -- absent tokens are dropped from the fusion sequence.
+
+Label smoothing (§4.1, alpha = 0.1) is MMAction2's own: set
+``label_smooth_eps=0.1`` on the head; ``BaseHead`` then feeds
+``(1 - eps) one_hot + eps / K`` to ``CrossEntropyLoss``'s soft-label branch,
+which equals ``F.cross_entropy(..., label_smoothing=eps)``.
+
+Dropout before the classifier defaults to 0 (Table 3).
+"""
+import copy
+from abc import abstractmethod
+from typing import Dict, List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmengine.model.weight_init import normal_init, trunc_normal_
+
+from mmaction.models.heads.base import BaseHead
+from mmaction.registry import MODELS
+
+
+class BaseFusionHead(BaseHead):
+    """Base of the heads that classify a dict of modality tokens.
+
+    Subclasses implement :meth:`fuse` and keep their classifier(s) in
+    ``self.fc_cls`` (normal-initialised with ``init_std``).
+
+    Args:
+        num_classes (int): Number of classes.
+        modalities (Sequence[str]): Modalities the head was trained on, in
+            canonical order (the concat order). When the head is built by
+            ``MultiModalRecognizer`` this defaults to the backbone's keys.
+        in_channels (int): Width ``C`` of each modality token. Defaults to
+            512.
+        loss_cls (dict): Loss config. Defaults to
+            ``dict(type='CrossEntropyLoss')``.
+        label_smooth_eps (float): MMAction2 label smoothing; the paper uses
+            0.1 (§4.1). Defaults to 0.
+        dropout_ratio (float): Dropout on the tokens before the classifier.
+            Defaults to 0 (Table 3).
+        init_std (float): Std of the classifier's normal init. Defaults to
+            0.01 (MMAction2's heads).
+        average_clips (str, optional): Multi-clip test averaging, ``'prob'``,
+            ``'score'`` or None. Defaults to ``'prob'``.
+        **kwargs: Further ``BaseHead`` arguments (``topk``, ``init_cfg``).
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 modalities: Sequence[str],
+                 in_channels: int = 512,
+                 loss_cls: dict = dict(type='CrossEntropyLoss'),
+                 label_smooth_eps: float = 0.,
+                 dropout_ratio: float = 0.,
+                 init_std: float = 0.01,
+                 average_clips: Optional[str] = 'prob',
+                 **kwargs) -> None:
+        super().__init__(
+            num_classes,
+            in_channels,
+            loss_cls=loss_cls,
+            label_smooth_eps=label_smooth_eps,
+            average_clips=average_clips,
+            **kwargs)
+        modalities = tuple(modalities)
+        if not modalities or len(set(modalities)) != len(modalities):
+            raise ValueError(f'bad modalities {modalities}')
+        self.modalities = modalities
+        self.init_std = init_std
+        self.dropout = (
+            nn.Dropout(dropout_ratio) if dropout_ratio > 0 else nn.Identity())
+
+    @property
+    def num_modalities(self) -> int:
+        return len(self.modalities)
+
+    def present_modalities(self, x: Dict[str, torch.Tensor]) -> List[str]:
+        """The modalities of ``x`` in canonical order; checks the keys."""
+        if not isinstance(x, dict):
+            raise TypeError(f'{type(self).__name__} takes a dict of modality '
+                            f'tokens, got {type(x).__name__}')
+        unknown = set(x) - set(self.modalities)
+        if unknown:
+            raise KeyError(f'unknown modalities {sorted(unknown)}; the head '
+                           f'knows {self.modalities}')
+        present = [m for m in self.modalities if m in x]
+        if not present:
+            raise ValueError('no modality token to classify')
+        return present
+
+    def forward(self, x: Dict[str, torch.Tensor], **kwargs) -> torch.Tensor:
+        """Fuse the present modality tokens into class scores ``[N, K]``.
+
+        Extra keyword arguments (MMAction2 passes ``loss_aux``) are ignored.
+        """
+        present = self.present_modalities(x)
+        return self.fuse({m: self.dropout(x[m]) for m in present}, present)
+
+    @abstractmethod
+    def fuse(self, x: Dict[str, torch.Tensor],
+             present: List[str]) -> torch.Tensor:
+        """Class scores from the (dropped-out) tokens of ``present``."""
+
+    def init_weights(self) -> None:
+        """Normal-init the classifier(s), which subclasses keep in
+        ``self.fc_cls``; children (e.g. the fusion transformer) init
+        themselves."""
+        for module in self.fc_cls.modules():
+            if isinstance(module, nn.Linear):
+                normal_init(module, std=self.init_std)
+        super().init_weights()
+
+
+@MODELS.register_module()
+class SumFusionHead(BaseFusionHead):
+    """Sum fusion: ``sum_m FC^m(cls_L^m)`` (§2.3).
+
+    With a single modality this is the uni-modal classifier of §2.1.
+    Missing modalities are left out of the sum.
+    """
+
+    def __init__(self, num_classes: int, modalities: Sequence[str],
+                 **kwargs) -> None:
+        super().__init__(num_classes, modalities, **kwargs)
+        self.fc_cls = nn.ModuleDict({
+            m: nn.Linear(self.in_channels, num_classes)
+            for m in self.modalities
+        })
+
+    def modality_scores(self, x: Dict[str, torch.Tensor]
+                        ) -> Dict[str, torch.Tensor]:
+        """Per-modality logits ``{m: FC^m(cls_L^m)}`` of the present ones."""
+        return {m: self.fc_cls[m](x[m]) for m in self.present_modalities(x)}
+
+    def fuse(self, x, present):
+        return sum(self.fc_cls[m](x[m]) for m in present)
+
+
+@MODELS.register_module()
+class ConcatFusionHead(BaseFusionHead):
+    """Concat fusion: ``FC(||_m cls_L^m)`` (§2.3, footnote 3).
+
+    Args:
+        missing_bias (str): Bias used when some modalities are absent.
+            ``'split'`` (footnote 3, default): each present modality carries
+            ``b / M``. ``'full'``: the whole bias (= zero-filled tokens).
+        **kwargs: :class:`BaseFusionHead` arguments.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 modalities: Sequence[str],
+                 missing_bias: str = 'split',
+                 **kwargs) -> None:
+        super().__init__(num_classes, modalities, **kwargs)
+        if missing_bias not in ('split', 'full'):
+            raise ValueError(f'missing_bias must be split|full, '
+                             f'got {missing_bias!r}')
+        self.missing_bias = missing_bias
+        self.fc_cls = nn.Linear(self.in_channels * self.num_modalities,
+                                num_classes)
+
+    def split_weight(self) -> Dict[str, torch.Tensor]:
+        """Per-modality sub-matrices ``{m: W_m [K, C]}`` of the FC weight."""
+        chunks = self.fc_cls.weight.split(self.in_channels, dim=1)
+        return dict(zip(self.modalities, chunks))
+
+    def fuse(self, x, present):
+        if len(present) == self.num_modalities:
+            return self.fc_cls(torch.cat([x[m] for m in present], dim=1))
+        weights = self.split_weight()
+        scores = sum(x[m] @ weights[m].t() for m in present)
+        bias = self.fc_cls.bias
+        if self.missing_bias == 'split':
+            bias = bias * (len(present) / self.num_modalities)
+        return scores + bias
+
+
+@MODELS.register_module()
+class TransformerFusionHead(BaseFusionHead):
+    """Transformer fusion (§2.3): FC on the class token of
+    ``Transformer([cls, cls_L^R, cls_L^D, cls_L^I])`` (eqs. (3)-(4)).
+
+    Args:
+        transformer (dict): Overrides for the :class:`TokenTransformer`
+            (``num_layers`` -- default 2 --, ``num_heads``,
+            ``feedforward_channels``, ``drop_rate``, ``final_norm``, ...).
+            ``embed_dims`` is ``in_channels``; it has a class token and no
+            position embedding.
+        modality_embed (bool): Add a learnable per-modality embedding to
+            each modality token. The paper mentions none, so the default is
+            False: the tokens come from different encoders and the sequence
+            order carries no information for self-attention. When True the
+            embedding is looked up by modality name, so it stays correct
+            when modalities are dropped.
+        **kwargs: :class:`BaseFusionHead` arguments.
+
+    Missing modalities are simply left out of the token sequence.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 modalities: Sequence[str],
+                 transformer: Optional[dict] = None,
+                 modality_embed: bool = False,
+                 **kwargs) -> None:
+        super().__init__(num_classes, modalities, **kwargs)
+        cfg = dict(
+            type='TokenTransformer',
+            embed_dims=self.in_channels,
+            num_layers=2,
+            num_heads=8,
+            feedforward_channels=2048,
+            drop_rate=0.,
+            with_cls_token=True,
+            pos_embed=None,
+            final_norm=False)
+        cfg.update(copy.deepcopy(dict(transformer or {})))
+        self.fusion = MODELS.build(cfg)
+        self.modality_embed = (
+            nn.Parameter(torch.zeros(self.num_modalities, self.in_channels))
+            if modality_embed else None)
+        self.fc_cls = nn.Linear(self.in_channels, num_classes)
+
+    def init_weights(self) -> None:
+        if self.modality_embed is not None:
+            trunc_normal_(self.modality_embed, std=0.02)
+        super().init_weights()
+
+    def fuse(self, x, present):
+        tokens = torch.stack([x[m] for m in present], dim=1)  # [N, P, C]
+        if self.modality_embed is not None:
+            index = [self.modalities.index(m) for m in present]
+            tokens = tokens + self.modality_embed[index].to(tokens.dtype)
+        return self.fc_cls(self.fusion(tokens)[:, 0])

@@ -1,0 +1,210 @@
+"""Generic multi-modal recognizer: one encoder per modality -> (neck) -> head.
+
+Paper 001, §2: each modality ``m`` is encoded by its own space-time encoder
+(eqs. (1)-(4)) and the modality tokens ``{m: cls_L^m}`` are fused by the
+head (§2.3).  A uni-modal model is the same recognizer with one modality.
+
+Data contract (MMAction2 1.2.0):
+
+* the pipeline ends with ``PackActionInputs(collect_keys=('rgb_imgs',
+  'depth_imgs', ...))``; the input key of modality ``m`` is
+  ``input_key.format(m)`` (default ``f'{m}_imgs'``);
+* ``MultiModalDataPreprocessor`` normalises each key with its own
+  ``ActionDataPreprocessor(format_shape='NCTHW')``, giving
+  ``[B, num_clips, C, T, H, W]`` per modality; clips are flattened into the
+  batch and the head averages them back (``BaseHead.average_clip``).  A
+  plain ``[B, num_clips, C, T, H, W]`` tensor is accepted for a uni-modal
+  model.
+
+Missing-modality inference (Table 4): ``test_cfg=dict(modalities=('rgb',))``
+or :meth:`MultiModalRecognizer.set_test_modalities` selects the modalities
+used outside training; absent modalities' encoders are not run, and the
+head fuses the tokens it receives.  At test time a modality whose input key
+is absent from the batch is treated as missing too; in training every
+modality must be present.
+"""
+import copy
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import torch
+
+from mmaction.models.recognizers.base import BaseRecognizer
+from mmaction.registry import MODELS
+from mmaction.utils import OptSampleList
+from ..heads.fusion_heads import BaseFusionHead
+
+
+def _head_class(cfg: dict):
+    head_type = cfg.get('type')
+    return MODELS.get(head_type) if isinstance(head_type, str) else head_type
+
+
+@MODELS.register_module()
+class MultiModalRecognizer(BaseRecognizer):
+    """Recognizer over a dict of modality clips.
+
+    Args:
+        backbone (dict): ``{modality: encoder config}``, e.g.
+            ``dict(rgb=dict(type='SpaceTimeEncoder', ...),
+            depth=dict(type='SpaceTimeEncoder', ...))`` -- wrapped into a
+            :class:`ModalityEncoders` -- or an explicit
+            ``dict(type='ModalityEncoders', encoders=...)``.
+        cls_head (dict, optional): Head config. For fusion heads
+            (:class:`BaseFusionHead` subclasses) ``modalities`` defaults to
+            the backbone's modality order.
+        neck (dict, optional): Module called as
+            ``feats, loss_aux = neck(feats, data_samples=...)`` on the token
+            dict (e.g. ActionMAE); ``loss_aux`` is added to the losses.
+        train_cfg (dict, optional): Unused; kept for MMAction2 parity.
+        test_cfg (dict, optional): ``modalities`` -- modalities used outside
+            training (default: all).
+        data_preprocessor (dict, optional): Defaults to a
+            ``MultiModalDataPreprocessor`` with one un-normalised
+            ``ActionDataPreprocessor(format_shape='NCTHW')`` per input key.
+        input_key (str): Format of a modality's input key. Defaults to
+            ``'{}_imgs'``.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 cls_head: Optional[dict] = None,
+                 neck: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 input_key: str = '{}_imgs') -> None:
+        backbone = copy.deepcopy(dict(backbone))
+        if 'type' not in backbone:
+            backbone = dict(type='ModalityEncoders', encoders=backbone)
+        encoders = backbone.get('encoders')
+        modalities = tuple(encoders.keys()) if encoders else None
+
+        if cls_head is not None:
+            cls_head = copy.deepcopy(dict(cls_head))
+            head_cls = _head_class(cls_head)
+            if (modalities and isinstance(head_cls, type)
+                    and issubclass(head_cls, BaseFusionHead)):
+                cls_head.setdefault('modalities', modalities)
+
+        if data_preprocessor is None and modalities:
+            data_preprocessor = dict(
+                type='MultiModalDataPreprocessor',
+                preprocessors={
+                    input_key.format(m):
+                    dict(type='ActionDataPreprocessor', format_shape='NCTHW')
+                    for m in modalities
+                })
+        if isinstance(data_preprocessor, dict):
+            # build in MMAction2's scope, so that no default scope is needed
+            data_preprocessor = MODELS.build(data_preprocessor)
+
+        super().__init__(
+            backbone=backbone,
+            cls_head=cls_head,
+            neck=neck,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor)
+
+        if not hasattr(self.backbone, 'modalities'):
+            raise TypeError('the backbone must expose `modalities` (use '
+                            'ModalityEncoders)')
+        self.modalities = tuple(self.backbone.modalities)
+        self.input_key = input_key
+        if (self.with_cls_head and not self.with_neck
+                and isinstance(self.cls_head, BaseFusionHead)
+                and set(self.cls_head.modalities) != set(self.modalities)):
+            raise ValueError(f'head modalities {self.cls_head.modalities} '
+                             f'differ from backbone {self.modalities}')
+        self._test_modalities = self.modalities
+        self.set_test_modalities((test_cfg or {}).get('modalities'))
+
+    # ------------------------------------------------------------------
+    # missing-modality switch
+    @property
+    def test_modalities(self) -> Tuple[str, ...]:
+        """Modalities used outside training (canonical order)."""
+        return self._test_modalities
+
+    def set_test_modalities(self,
+                            modalities: Optional[Sequence[str]] = None
+                            ) -> None:
+        """Select the modalities used at inference; None restores all.
+
+        The evaluation of Table 4 calls this (on ``model.module`` under
+        DDP) before each test pass.
+        """
+        if modalities is None:
+            self._test_modalities = self.modalities
+            return
+        if isinstance(modalities, str):
+            modalities = (modalities, )
+        unknown = set(modalities) - set(self.modalities)
+        if unknown or not modalities:
+            raise ValueError(f'test modalities {tuple(modalities)} must be a '
+                             f'non-empty subset of {self.modalities}')
+        self._test_modalities = tuple(m for m in self.modalities
+                                      if m in modalities)
+
+    # ------------------------------------------------------------------
+    def _gather_inputs(self, inputs: Union[Dict, torch.Tensor],
+                       modalities: Sequence[str],
+                       strict: bool) -> Dict[str, torch.Tensor]:
+        """``{m: [B * num_clips, ...]}`` for the requested modalities."""
+        if isinstance(inputs, torch.Tensor):
+            if len(self.modalities) != 1:
+                raise TypeError('a multi-modal recognizer needs a dict of '
+                                'modality inputs, got a tensor')
+            inputs = {self.input_key.format(self.modalities[0]): inputs}
+        clips = dict()
+        for m in modalities:
+            key = self.input_key.format(m)
+            if key not in inputs:
+                if strict:
+                    raise KeyError(f'input {key!r} of modality {m!r} is '
+                                   f'missing; got {sorted(inputs)}')
+                continue
+            x = inputs[key]
+            # [B, num_clips, ...] -> [B * num_clips, ...]
+            clips[m] = x.reshape((-1, ) + tuple(x.shape[2:]))
+        if not clips:
+            raise ValueError(f'none of the modalities {tuple(modalities)} '
+                             f'is in the inputs {sorted(inputs)}')
+        return clips
+
+    def extract_feat(self,
+                     inputs: Union[Dict[str, torch.Tensor], torch.Tensor],
+                     stage: str = 'neck',
+                     data_samples: OptSampleList = None,
+                     test_mode: bool = False) -> Tuple:
+        """Encode the active modalities; optionally run neck and head.
+
+        Args:
+            inputs (dict | Tensor): Modality clips ``[B, num_clips, ...]``.
+            stage (str): ``'backbone'`` (token dict), ``'neck'`` or
+                ``'head'`` (class scores). Defaults to ``'neck'``.
+            data_samples (list, optional): Passed to the neck in training.
+            test_mode (bool): Inference; uses :attr:`test_modalities`.
+
+        Returns:
+            tuple: features and the kwargs for ``loss``/``predict``
+            (``loss_aux`` in training).
+        """
+        inference = test_mode or not self.training
+        modalities = self.test_modalities if inference else self.modalities
+        clips = self._gather_inputs(inputs, modalities, strict=not inference)
+        feats = self.backbone(clips)
+        kwargs = dict()
+        if stage == 'backbone':
+            return feats, kwargs
+
+        loss_aux = dict()
+        if self.with_neck:
+            feats, loss_aux = self.neck(feats, data_samples=data_samples)
+        if not inference:
+            kwargs['loss_aux'] = loss_aux or dict()
+        if stage == 'neck':
+            return feats, kwargs
+        if stage == 'head' and self.with_cls_head:
+            return self.cls_head(feats), kwargs
+        raise ValueError(f'unknown stage {stage!r}')
