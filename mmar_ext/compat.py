@@ -42,6 +42,31 @@ def numpy_inf_alias() -> None:
 
 
 @_fix
+def mmaction_color_jitter_hue() -> None:
+    """MMAction2's ``ColorJitter.adjust_hue`` adds a possibly negative Python
+    int to a uint8 hue channel. numpy 1 promoted that to int16; numpy 2 keeps
+    uint8 and raises ``OverflowError`` -- on about half of all random draws,
+    so any RGB pipeline with colour jitter crashes. Do the addition in int16,
+    which is what the code computed under numpy 1."""
+    import cv2
+    import numpy as np
+    from mmaction.datasets.transforms.processing import ColorJitter
+
+    if getattr(ColorJitter.adjust_hue, '_mmar_ext_fixed', False):
+        return
+
+    def adjust_hue(img, factor):
+        img = np.clip(img, 0, 255).astype(np.uint8)
+        hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+        hue = hsv[..., 0].astype(np.int16) + int(factor * 255)
+        hsv[..., 0] = hue % 180
+        return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB).astype(np.float32)
+
+    adjust_hue._mmar_ext_fixed = True
+    ColorJitter.adjust_hue = staticmethod(adjust_hue)
+
+
+@_fix
 def mmaction_missing_drn_localizer() -> None:
     """The mmaction2 1.2.0 wheel and sdist ship ``models/localizers/__init__``
     importing ``.drn.drn`` but not the ``drn`` package itself, so

@@ -27,7 +27,8 @@ def run_python(code: str, timeout: int = 300) -> subprocess.CompletedProcess:
 def test_all_fixes_applied():
     assert compat.apply() == list(compat.FIXES)
     assert set(compat.FIXES) == {
-        'numpy_inf_alias', 'mmaction_missing_drn_localizer',
+        'numpy_inf_alias', 'mmaction_color_jitter_hue',
+        'mmaction_missing_drn_localizer',
         'mmengine_checkpoint_weights_only', 'mmengine_cpu_distributed'}
 
 
@@ -48,7 +49,8 @@ def test_pose_compact_runs_with_fix():
     kp = np.random.rand(1, 4, 17, 2).astype(np.float32) * 100 + 10
     out = PoseCompact(hw_ratio=1., allow_imgpad=True)(
         dict(keypoint=kp, img_shape=(200, 200)))
-    assert out['img_shape'][0] == out['img_shape'][1]
+    h, w = out['img_shape']
+    assert abs(h - w) <= 1  # hw_ratio=1 up to rounding
     imgs = [np.zeros((200, 200, 3), np.uint8)] * 4
     out = MMCompact(hw_ratio=1., allow_imgpad=True)(
         dict(keypoint=kp, img_shape=(200, 200), imgs=imgs))
@@ -65,6 +67,33 @@ def test_pose_compact_upstream_still_broken():
         'c.mmaction_missing_drn_localizer()')
     proc = run_python(POSE_COMPACT.format(prelude=prelude))
     assert proc.returncode != 0 and 'Inf' in proc.stderr, proc.stderr[-2000:]
+
+
+# --- numpy 2: uint8 overflow in ColorJitter.adjust_hue ----------------------
+def test_color_jitter_negative_hue_with_fix():
+    from mmaction.datasets.transforms import ColorJitter
+    img = (np.random.rand(8, 8, 3) * 255).astype(np.uint8)
+    out = ColorJitter.adjust_hue(img, -0.3)
+    assert out.shape == img.shape and out.dtype == np.float32
+    # same as the int16 arithmetic numpy 1 performed
+    import cv2
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = (hsv[..., 0].astype(np.int16) - 76) % 180
+    assert np.array_equal(out, cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB))
+
+
+def test_color_jitter_upstream_still_broken():
+    prelude = (
+        'import importlib.util as u; '
+        f'spec = u.spec_from_file_location("c", {compat.__file__!r}); '
+        'c = u.module_from_spec(spec); spec.loader.exec_module(c); '
+        'c.mmaction_missing_drn_localizer()')
+    proc = run_python(prelude + '''
+import numpy as np
+from mmaction.datasets.transforms import ColorJitter
+ColorJitter.adjust_hue(np.full((4, 4, 3), 100, np.uint8), -0.3)
+''')
+    assert proc.returncode != 0 and 'OverflowError' in proc.stderr
 
 
 # --- mmaction2 wheel lacks models/localizers/drn ----------------------------

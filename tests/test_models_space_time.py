@@ -170,7 +170,8 @@ def test_imagenet_style_initialisation_from_local_checkpoint(tmp_path):
         'conv1.bn.running_mean': 'bn1.running_mean',
         'layer1.0.conv1.conv.weight': 'layer1.0.conv1.weight',
         'layer2.0.downsample.conv.weight': 'layer2.0.downsample.0.weight',
-        'layer2.0.downsample.bn.running_var': 'layer2.0.downsample.1.running_var',
+        'layer2.0.downsample.bn.running_var':
+        'layer2.0.downsample.1.running_var',
         'layer4.1.conv2.conv.weight': 'layer4.1.conv2.weight',
         'layer4.1.conv2.bn.bias': 'layer4.1.bn2.bias',
     }
@@ -190,7 +191,8 @@ def test_norm_eval_and_frozen_stages_pass_through():
             frozen_stages=1))
     enc.train()
     resnet = enc.space_encoder
-    assert not resnet.conv1.bn.training and not resnet.layer4[0].conv1.bn.training
+    assert not resnet.conv1.bn.training
+    assert not resnet.layer4[0].conv1.bn.training
     assert not any(p.requires_grad for p in resnet.layer1.parameters())
     assert all(p.requires_grad for p in resnet.layer2.parameters())
 
@@ -259,6 +261,16 @@ def test_unimodal_recognizer():
     with torch.no_grad():
         out = model(torch.randn(2, 1, 3, 2, 32, 32), samples(), mode='predict')
     assert len(out) == 2
+
+
+def test_modalities_argument_selects_encoders():
+    cfg = recognizer_cfg('ConcatFusionHead', ('rgb', 'depth', 'ir'))
+    model = MODELS.build(dict(cfg, modalities=('ir', 'rgb')))
+    assert model.modalities == ('ir', 'rgb')
+    assert set(model.backbone.keys()) == {'ir', 'rgb'}
+    assert model.cls_head.modalities == ('ir', 'rgb')
+    with pytest.raises(ValueError):
+        MODELS.build(dict(recognizer_cfg(), modalities=('skeleton', )))
 
 
 # ------------------------------------------------------- missing modalities

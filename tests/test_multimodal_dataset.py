@@ -219,6 +219,7 @@ def test_train_pipeline_to_preprocessor(tiny):
     ds = DATASETS.build(dict(type='MultiModalActionDataset', ann_file=ann_file,
                              split='xsub_train', data_root=root,
                              num_classes=3, pipeline=train_pipeline()))
+    np.random.seed(0)
     packed = [ds[0], ds[1]]
     inputs = packed[0]['inputs']
     assert set(inputs) == {'rgb_imgs', 'depth_imgs'}

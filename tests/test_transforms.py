@@ -286,3 +286,19 @@ def test_missing_modality_images_is_an_error():
                    transforms=SPATIAL))
     with pytest.raises(KeyError, match='ir_imgs'):
         t(_results())
+
+
+def test_pack_multimodal_inputs_collects_present_modalities():
+    import mmar_ext  # noqa: F401
+    from mmar_ext.datasets import PackMultiModalInputs
+    clip = np.zeros((1, 3, 2, 4, 4), np.float32)
+    packed = PackMultiModalInputs()(dict(
+        frame_dir='S001C001P001R001A001', modalities=['rgb', 'depth'],
+        rgb_imgs=clip, depth_imgs=clip + 1, label=3))
+    assert set(packed['inputs']) == {'rgb_imgs', 'depth_imgs'}
+    assert packed['inputs']['depth_imgs'].shape == (1, 3, 2, 4, 4)
+    assert packed['data_samples'].gt_label.item() == 3
+    with pytest.raises(KeyError, match='S001C001P001R001A001.*ir_imgs'):
+        PackMultiModalInputs()(dict(
+            frame_dir='S001C001P001R001A001', modalities=['rgb', 'ir'],
+            rgb_imgs=clip, label=0))

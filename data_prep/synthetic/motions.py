@@ -98,7 +98,7 @@ class Context:
             of a single performer appear (normalised image coordinates) to
             the nominal front camera C001, for depth twins.
         idle: ``[T]`` pose offsets common to every class (sway, relaxed
-            arms), added by the builder helpers.
+            arms), added by :meth:`pose`.
     """
     s: np.ndarray
     rng: np.random.Generator

@@ -291,10 +291,11 @@ class ZBuffer:
     def _write(self, win, inside, depth, shade, label):
         x0, x1, y0, y1 = win
         zs = self.depth[y0:y1, x0:x1]
-        closer = inside & (depth < zs)
-        zs[closer] = depth[closer]
-        self.label[y0:y1, x0:x1][closer] = label
-        self.shade[y0:y1, x0:x1][closer] = shade[closer]
+        closer = depth < zs
+        closer &= inside
+        np.copyto(zs, depth, where=closer)
+        np.copyto(self.label[y0:y1, x0:x1], label, where=closer)
+        np.copyto(self.shade[y0:y1, x0:x1], shade, where=closer)
 
     def capsule(self, ax, ay, bx, by, ra, rb, za, zb, radius, label):
         """Draws a capsule from its projection.
@@ -313,16 +314,31 @@ class ZBuffer:
         dx, dy = bx - ax, by - ay
         length2 = dx * dx + dy * dy
         if length2 > 1e-6:
-            t = np.clip((px * dx + py * dy) * (1 / length2), 0, 1)
-            ex, ey = t * dx - px, t * dy - py
-            r = ra + t * (rb - ra)
-            depth = za + t * (zb - za)
+            # t: where along the segment the closest point of each pixel is
+            t = px * (dx / length2) + py * (dy / length2)
+            np.maximum(t, 0, out=t)
+            np.minimum(t, 1, out=t)
+            ex = t * dx
+            ex -= px
+            ey = t * dy
+            ey -= py
+            r = t * (rb - ra)
+            r += ra
+            depth = t * (zb - za)
+            depth += za
         else:
-            ex, ey, r, depth = px, py, ra, za
-        d2 = (ex * ex + ey * ey) / (r * r)
+            ex = np.broadcast_to(px, (y1 - y0, x1 - x0))
+            ey, r = py, ra
+            depth = np.full(ex.shape, za, np.float32)
+        d2 = ex * ex
+        d2 += ey * ey
+        d2 /= r * r
         inside = d2 < 1
-        h = np.sqrt(np.maximum(1 - d2, 0))
-        self._write(win, inside, depth - radius * h, h, label)
+        h = np.subtract(1, d2, out=d2)
+        np.maximum(h, 0, out=h)
+        np.sqrt(h, out=h)
+        depth -= radius * h
+        self._write(win, inside, depth, h, label)
 
     def quad(self, corners, label, intrinsics, shade=0.8):
         """Draws a flat convex quad (corners ``[4, 3]`` in camera space)."""
@@ -439,7 +455,8 @@ def compose_rgb(zb: ZBuffer, palette, background, grain, gain):
     lit = 0.5 + 0.5 * zb.shade[hit]
     img[hit] = palette[zb.label[hit]] * (gain * lit)[:, None]
     img += grain
-    return np.clip(img, 0, 255).astype(np.uint8)
+    np.clip(img, 0, 255, out=img)
+    return img.astype(np.uint8)
 
 
 def compose_depth(zb: ZBuffer, num_body_labels, noise_mm):

@@ -1,9 +1,9 @@
 """Multi-modal datasets and transforms (in MMAction2's registries)."""
 from .multimodal_dataset import MultiModalActionDataset
 from .transforms import (DepthToJet, ModalityTransforms, MultiModalDecode,
-                         MultiModalSampleFrames)
+                         MultiModalSampleFrames, PackMultiModalInputs)
 
 __all__ = [
     'MultiModalActionDataset', 'MultiModalSampleFrames', 'MultiModalDecode',
-    'DepthToJet', 'ModalityTransforms'
+    'DepthToJet', 'ModalityTransforms', 'PackMultiModalInputs'
 ]

@@ -1,10 +1,11 @@
 """Multi-modal data transforms, registered in MMAction2's ``TRANSFORMS``."""
 from .color import DepthToJet, frames_to_jet, jet_lut
 from .decoding import MultiModalDecode
+from .formatting import PackMultiModalInputs
 from .modality import ModalityTransforms
 from .sampling import MultiModalSampleFrames
 
 __all__ = [
     'MultiModalSampleFrames', 'MultiModalDecode', 'DepthToJet',
-    'ModalityTransforms', 'frames_to_jet', 'jet_lut'
+    'ModalityTransforms', 'PackMultiModalInputs', 'frames_to_jet', 'jet_lut'
 ]

@@ -99,7 +99,8 @@ class SpaceTimeEncoder(BaseModule):
             self.time_encoder = MODELS.build(time_encoder)
 
     def encode_frames(self, x: torch.Tensor) -> torch.Tensor:
-        """Eq. (1): ``[N, C0, T, H, W]`` -> per-frame features ``[N, T, C]``."""
+        """Eq. (1): clips ``[N, C0, T, H, W]`` -> frame features
+        ``[N, T, C]``."""
         if x.ndim != 5:
             raise ValueError(f'expected [N, C, T, H, W], got {tuple(x.shape)}')
         n, c0, t, h, w = x.shape

@@ -63,6 +63,10 @@ class MultiModalRecognizer(BaseRecognizer):
             ``ActionDataPreprocessor(format_shape='NCTHW')`` per input key.
         input_key (str): Format of a modality's input key. Defaults to
             ``'{}_imgs'``.
+        modalities (Sequence[str], optional): Keep only these encoders of a
+            ``{modality: config}`` backbone, in this order (lets a base
+            config define every encoder and a child pick
+            ``modalities=('rgb', 'depth')``). Defaults to all of them.
     """
 
     def __init__(self,
@@ -72,10 +76,20 @@ class MultiModalRecognizer(BaseRecognizer):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 input_key: str = '{}_imgs') -> None:
+                 input_key: str = '{}_imgs',
+                 modalities: Optional[Sequence[str]] = None) -> None:
         backbone = copy.deepcopy(dict(backbone))
         if 'type' not in backbone:
             backbone = dict(type='ModalityEncoders', encoders=backbone)
+        if modalities is not None:
+            if isinstance(modalities, str):
+                modalities = (modalities, )
+            encoders = backbone.get('encoders') or {}
+            missing = [m for m in modalities if m not in encoders]
+            if missing or not modalities:
+                raise ValueError(f'modalities {tuple(modalities)}: no encoder '
+                                 f'config for {missing} in {tuple(encoders)}')
+            backbone['encoders'] = {m: encoders[m] for m in modalities}
         encoders = backbone.get('encoders')
         modalities = tuple(encoders.keys()) if encoders else None
 

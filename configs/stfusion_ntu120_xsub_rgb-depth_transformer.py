@@ -1,0 +1,7 @@
+# Paper 001 §2: rgb-depth with transformer fusion, ResNet34 + Transformer, NTU120 cross-subject.
+_base_ = ['./_base_/stfusion_ntu120_xsub.py']
+modalities = ('rgb', 'depth',)
+model = dict(modalities=modalities, cls_head=dict(type='TransformerFusionHead'))
+train_dataloader = dict(dataset=dict(modalities=modalities))
+val_dataloader = dict(dataset=dict(modalities=modalities))
+test_dataloader = dict(dataset=dict(modalities=modalities))
