@@ -15,8 +15,9 @@ out one of :data:`CLASSES` in a textured room and is filmed by three cameras
 at NTU's angles (C001 in front, C002 at +45 degrees, C003 at -45 degrees).
 The skeleton files use NTU's coordinate spaces whatever the video sizes:
 camera-space metres, ``depthX/Y`` in 512x424 and ``colorX/Y`` in 1920x1080
-pixels. See :mod:`data_prep.synthetic.motions` for how the classes make the
-modalities complementary.
+pixels. See :mod:`data_prep.synthetic.actions` for how the classes make the
+modalities complementary (depth-only, appearance-only, motion and two-person
+classes).
 
 Each sample is a pure function of ``(seed, sample name, frames, sizes)``:
 the three cameras of one performance (same S, P, R, A) show the same motion.
@@ -32,6 +33,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import hashlib
 import math
@@ -47,13 +49,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from data_prep.ntu.constants import missing_skeleton_samples
 from data_prep.ntu.skeleton import (SkeletonBody, SkeletonSequence,
                                     write_skeleton)
 from data_prep.synthetic import body as B
 from data_prep.synthetic import render as R
 from data_prep.synthetic.actions import ACTION_CLASSES, CLASSES, perform
 
-__all__ = ['CLASSES', 'generate', 'plan_samples', 'Clip', 'sample_paths']
+__all__ = ['CLASSES', 'Clip', 'generate', 'main', 'plan_samples',
+           'sample_paths', 'scaled_settings', 'write_sample']
 
 FPS = 30
 NUM_SETUPS = 2
@@ -109,23 +113,33 @@ def plan_samples(num_classes: int = 12, clips_per_class: int = 24):
     (S002 is a cross-setup training setup, S001 a test one), starting at a
     class-dependent offset so that every class has training and test
     subjects. More performers join when a class needs more performances.
+    Names on NTU's official missing-skeleton list, which the converters
+    leave out, are avoided by moving that performance to the next performer.
     """
     if not 1 <= num_classes <= len(ACTION_CLASSES):
         raise ValueError(f'num_classes must be in [1, {len(ACTION_CLASSES)}]')
     if clips_per_class < 1:
         raise ValueError('clips_per_class must be positive')
+    avoid = missing_skeleton_samples('ntu120')
     performances = math.ceil(clips_per_class / NUM_CAMERAS)
     pairs = math.ceil(performances / NUM_REPLICATIONS)
     num_performers = max(8, math.ceil(pairs / NUM_SETUPS))
     specs = []
     for action in range(1, num_classes + 1):
-        for clip in range(clips_per_class):
-            k, camera = divmod(clip, NUM_CAMERAS)
+        taken = set()
+        for k in range(performances):
             j, replication = divmod(k, NUM_REPLICATIONS)
+            lap, j = divmod(j, num_performers)   # lap: the other setup
             performer = 1 + (j + 3 * (action - 1)) % num_performers
-            setup = 1 + (j + action - 1 + j // num_performers) % NUM_SETUPS
-            specs.append(SampleSpec(setup, camera + 1, performer,
-                                    replication + 1, action))
+            setup = 1 + (j + action - 1 + lap) % NUM_SETUPS
+            views = [SampleSpec(setup, camera, performer, replication + 1,
+                                action) for camera in (1, 2, 3)]
+            while (views[0].performance in taken
+                   or any(v.name in avoid for v in views)):
+                views = [dataclasses.replace(v, performer=v.performer + 1)
+                         for v in views]
+            taken.add(views[0].performance)
+            specs += views[:clips_per_class - NUM_CAMERAS * k]
     return specs
 
 
@@ -286,9 +300,9 @@ class Clip:
 # --------------------------------------------------------------------------
 # Writing one sample
 # --------------------------------------------------------------------------
-def _temp_name(path: Path, suffix='') -> Path:
+def _temp_name(path: Path) -> Path:
     """A hidden temporary path next to ``path`` (keeps the extension)."""
-    return path.with_name(f'.tmp-{os.getpid()}-{path.name}{suffix}')
+    return path.with_name(f'.tmp-{os.getpid()}-{path.name}')
 
 
 def _remove_stale_temps(paths: dict):
@@ -435,7 +449,8 @@ def generate(out_root, num_classes: int = 12, clips_per_class: int = 24,
             report()
     finally:
         if pool is not None:
-            pool.close()
+            # all results are in (or we are being interrupted): stop workers
+            pool.terminate()
             pool.join()
     report(final=True)
     return names

@@ -31,6 +31,20 @@ def _fix(func: Callable[[], None]) -> Callable[[], None]:
 
 
 @_fix
+def cv2_before_decord() -> None:
+    """The decord 0.6.0 wheel bundles its own zlib. If ``decord`` is imported
+    before ``cv2``, OpenCV's libpng binds to that zlib and *every* PNG read
+    fails ("libpng error: bad parameters to zlib"; ``cv2.imread`` returns
+    None) -- NTU's depth frames are PNGs, and MMAction2's ``DecordInit``
+    imports decord lazily in the middle of a pipeline. Import cv2 first."""
+    if 'decord' in sys.modules and 'cv2' not in sys.modules:
+        logging.getLogger('mmar_ext').warning(
+            'decord was imported before cv2 and mmar_ext: OpenCV may fail to '
+            'read PNG files (depth frames). Import mmar_ext (or cv2) first.')
+    import cv2  # noqa: F401
+
+
+@_fix
 def numpy_inf_alias() -> None:
     """numpy 2 removed ``np.Inf``; MMAction2's ``PoseCompact`` and
     ``MMCompact`` (``mmaction/datasets/transforms/pose_transforms.py``) still

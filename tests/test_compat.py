@@ -27,9 +27,32 @@ def run_python(code: str, timeout: int = 300) -> subprocess.CompletedProcess:
 def test_all_fixes_applied():
     assert compat.apply() == list(compat.FIXES)
     assert set(compat.FIXES) == {
-        'numpy_inf_alias', 'mmaction_color_jitter_hue',
+        'cv2_before_decord', 'numpy_inf_alias', 'mmaction_color_jitter_hue',
         'mmaction_missing_drn_localizer',
         'mmengine_checkpoint_weights_only', 'mmengine_cpu_distributed'}
+
+
+# --- decord's bundled zlib breaks OpenCV's PNG reader ----------------------
+PNG_AFTER_DECORD = '''
+import numpy as np
+{prelude}
+import decord, cv2
+ok = cv2.imwrite({path!r}, np.arange(12, dtype=np.uint16).reshape(3, 4))
+img = cv2.imread({path!r}, cv2.IMREAD_UNCHANGED)
+assert img is not None and img[2, 3] == 11, 'PNG unreadable'
+'''
+
+
+def test_png_after_decord_with_fix(tmp_path):
+    proc = run_python(PNG_AFTER_DECORD.format(
+        prelude='import mmar_ext', path=str(tmp_path / 'a.png')))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_png_after_decord_upstream_still_broken(tmp_path):
+    proc = run_python(PNG_AFTER_DECORD.format(
+        prelude='', path=str(tmp_path / 'a.png')))
+    assert proc.returncode != 0 and 'PNG unreadable' in proc.stderr
 
 
 # --- numpy 2: np.Inf in PoseCompact / MMCompact ----------------------------

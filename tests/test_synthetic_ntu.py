@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from data_prep.ntu.constants import missing_skeleton_samples
 from data_prep.ntu.skeleton import read_skeleton
 from data_prep.synthetic import body as B
 from data_prep.synthetic import render as R
@@ -87,6 +88,15 @@ def test_default_plan_covers_the_protocols():
                  for s in specs if s.action == action}
         assert len(views) == 24
     assert len(CLASSES) == len(ACTION_CLASSES) >= 12
+
+
+@pytest.mark.parametrize('num_classes, clips', [(16, 7), (12, 200), (2, 1),
+                                                (16, 96)])
+def test_plan_has_unique_names(num_classes, clips):
+    names = [s.name for s in plan_samples(num_classes, clips)]
+    assert len(names) == num_classes * clips == len(set(names))
+    # the converters leave out NTU's missing-skeleton samples
+    assert not set(names) & missing_skeleton_samples('ntu120')
 
 
 # --------------------------------------------------------------------------

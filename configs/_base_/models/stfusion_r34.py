@@ -10,7 +10,7 @@ encoder = dict(
         norm_eval=False),
     time_encoder=dict(
         type='TokenTransformer', embed_dims=512, num_layers=2, num_heads=8,
-        ffn_dims=2048, use_cls_token=True))
+        feedforward_channels=2048, with_cls_token=True))
 
 imagenet_norm = dict(
     type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
@@ -24,9 +24,9 @@ model = dict(
         type='SumFusionHead',
         num_classes=60,
         in_channels=512,
-        # label smoothing 0.1 (§2.2, Table 3)
-        loss_cls=dict(type='LabelSmoothingCrossEntropyLoss', label_smoothing=0.1),
-        average_clip='prob'),
+        loss_cls=dict(type='CrossEntropyLoss'),
+        label_smooth_eps=0.1,  # label smoothing 0.1 (§2.2, Table 3)
+        average_clips='prob'),
     # depth and IR arrive as jet-coloured uint8 images (DepthToJet), so the
     # ImageNet statistics of the initialisation apply to all three.
     data_preprocessor=dict(

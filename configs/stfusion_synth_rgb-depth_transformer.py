@@ -1,0 +1,7 @@
+# Paper 001 §2 on the embedded synthetic dataset: rgb-depth with transformer fusion.
+_base_ = ['./_base_/stfusion_synth.py']
+modalities = ('rgb', 'depth',)
+model = dict(modalities=modalities, cls_head=dict(type='TransformerFusionHead'))
+train_dataloader = dict(dataset=dict(modalities=modalities))
+val_dataloader = dict(dataset=dict(modalities=modalities))
+test_dataloader = dict(dataset=dict(modalities=modalities))

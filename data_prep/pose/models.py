@@ -1,0 +1,133 @@
+"""The person detector and the pose estimator of the extraction.
+
+As in PoseC3D / EPAM-Net (and MMAction2's ``ntu_pose_extraction.py``): a
+Faster R-CNN R50-FPN person detector (MMDetection) and HRNet-w32 top-down
+heatmap pose estimation on COCO-17 at 256x192 (MMPose). The configs are the
+ones packaged inside the installed mmdet / mmpose wheels; the checkpoints
+default to the official OpenMMLab URLs (``ntu_pose_extraction.py``'s
+defaults) and may be local paths. MMEngine caches downloaded checkpoints
+under ``~/.cache/torch/hub/checkpoints``; offline, pass local files.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import os.path as osp
+import warnings
+from typing import Optional
+
+logger = logging.getLogger(__name__)
+
+#: Faster R-CNN R50-FPN (caffe-style ResNet) with one class, person: the
+#: model of ``DEFAULT_DET_CHECKPOINT`` (MMAction2's demo config
+#: ``faster-rcnn_r50-caffe_fpn_ms-1x_coco-person.py`` is the same model).
+DEFAULT_DET_CONFIG = \
+    'mmdet::faster_rcnn/faster-rcnn_r50-caffe_fpn_ms-1x_coco-person.py'
+DEFAULT_DET_CHECKPOINT = (
+    'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/'
+    'faster_rcnn_r50_fpn_1x_coco-person/'
+    'faster_rcnn_r50_fpn_1x_coco-person_20201216_175929-d022e227.pth')
+DEFAULT_POSE_CONFIG = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
+                       'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py')
+DEFAULT_POSE_CHECKPOINT = (
+    'https://download.openmmlab.com/mmpose/top_down/hrnet/'
+    'hrnet_w32_coco_256x192-c78dce93_20200708.pth')
+
+
+def packaged_config(name: str) -> str:
+    """Path of a config shipped in an OpenMMLab wheel.
+
+    ``name`` is ``'<package>::<path under configs/>'`` (MMEngine's
+    notation, e.g. ``'mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py'``);
+    any other string is returned unchanged (a config file path).
+    """
+    if '::' not in name:
+        return name
+    package, relative = name.split('::', 1)
+    module = __import__(package)
+    path = osp.join(osp.dirname(module.__file__), '.mim', 'configs',
+                    relative)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{name}: no such config in the installed '
+                                f'{package} ({path})')
+    return path
+
+
+def resolve_device(device: Optional[str] = 'auto') -> str:
+    """``'auto'`` (or None) is ``'cuda:0'`` when CUDA is available, else
+    ``'cpu'``; anything else is returned unchanged."""
+    if device in (None, 'auto'):
+        import torch
+        return 'cuda:0' if torch.cuda.is_available() else 'cpu'
+    return device
+
+
+def _load_config(config, cfg_options: Optional[dict]):
+    from mmengine.config import Config
+    if not isinstance(config, Config):
+        config = Config.fromfile(packaged_config(os.fspath(config)))
+    else:
+        config = copy.deepcopy(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    # Never fetch ImageNet backbone weights: the checkpoint has everything.
+    if 'init_cfg' in config.model.get('backbone', {}):
+        config.model.backbone.init_cfg = None
+    return config
+
+
+def _quiet_build(builder, *args, **kwargs):
+    """Runs an OpenMMLab model builder without its palette / meta warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)
+        return builder(*args, **kwargs)
+
+
+def build_detector(config=DEFAULT_DET_CONFIG,
+                   checkpoint: Optional[str] = DEFAULT_DET_CHECKPOINT,
+                   device: str = 'auto', cfg_options: Optional[dict] = None):
+    """The MMDetection model (``mmdet.apis.init_detector``), in eval mode.
+
+    Args:
+        config: config path, ``'mmdet::...'`` packaged config, or Config.
+        checkpoint: local path or URL; None leaves random weights.
+        device: ``'auto'``, ``'cpu'``, ``'cuda:0'``, ...
+        cfg_options: overrides merged into the config (MMEngine
+            ``merge_from_dict`` keys, e.g.
+            ``{'model.test_cfg.rcnn.score_thr': 0.3}``).
+    """
+    import mmar_ext  # noqa: F401  (compat fixes, e.g. torch.load)
+    from mmdet.apis import init_detector
+    config = _load_config(config, cfg_options)
+    return _quiet_build(init_detector, config, checkpoint,
+                        device=resolve_device(device))
+
+
+def build_pose_model(config=DEFAULT_POSE_CONFIG,
+                     checkpoint: Optional[str] = DEFAULT_POSE_CHECKPOINT,
+                     device: str = 'auto',
+                     cfg_options: Optional[dict] = None):
+    """The MMPose top-down model (``mmpose.apis.init_model``), in eval mode.
+
+    Arguments as :func:`build_detector` (``'mmpose::...'`` configs).
+    """
+    import mmar_ext  # noqa: F401
+    from mmpose.apis import init_model
+    config = _load_config(config, cfg_options)
+    return _quiet_build(init_model, config, checkpoint,
+                        device=resolve_device(device))
+
+
+def fuse_for_inference(model):
+    """Folds every BatchNorm into the convolution before it (in place).
+
+    Inference-only; the outputs equal the unfused model's up to float
+    rounding, and on the CPU both models run markedly faster (the BN layers
+    of HRNet and of Faster R-CNN's frozen ResNet cost as much memory traffic
+    as a convolution). Uses MMCV's ``fuse_conv_bn``.
+    """
+    from mmcv.cnn import fuse_conv_bn
+    if model.training:
+        raise RuntimeError('fuse_for_inference needs a model in eval mode')
+    return fuse_conv_bn(model)

@@ -1,0 +1,613 @@
+"""Gaussian maps rendered from 2D keypoints.
+
+* :class:`PoseHeatmapVolume` -- the pseudo-heatmap volume of PoseC3D that
+  EPAM-Net's pose stream takes (seed 002, §3.2, eq. (1)):
+  ``H_k(x, y) = exp(-((x - x_k)^2 + (y - y_k)^2) / (2 sigma^2))``, one map
+  per joint (and optionally per limb), stacked over the ``T`` sampled
+  frames. It computes exactly what MMAction2's ``GeneratePoseTarget`` does,
+  vectorised over all frames, joints and persons.
+* :class:`JointHeatmaps` -- the per-frame, per-joint maps
+  ``H in R^{T x R x h x w}`` of the joint tokenizer of the 3D deformable
+  transformer (seed 004, §3.1 "Pose modality", eqs. (1)-(2)), at the
+  resolution of a feature map of the (cropped, resized) RGB clip.
+
+It also holds the keypoint reading shared by the pose-derived transforms
+(:func:`read_keypoints`: non-finite coordinates become missing joints,
+counted in ``results['num_nan_keypoints']``) and the frame alignment of a
+48-frame pose clip with its 16-frame RGB sub-clip
+(:func:`keypoint_frames_of`).
+"""
+import logging
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
+
+from mmaction.registry import TRANSFORMS
+
+#: MMAction2's / PoseC3D's COCO-17 limbs and left/right index lists.
+COCO_SKELETONS = ((0, 1), (0, 2), (1, 3), (2, 4), (0, 5), (5, 7), (7, 9),
+                  (0, 6), (6, 8), (8, 10), (5, 11), (11, 13), (13, 15),
+                  (6, 12), (12, 14), (14, 16), (11, 12))
+COCO_LEFT_KP = (1, 3, 5, 7, 9, 11, 13, 15)
+COCO_RIGHT_KP = (2, 4, 6, 8, 10, 12, 14, 16)
+COCO_LEFT_LIMB = (0, 2, 4, 5, 6, 10, 11, 12)
+COCO_RIGHT_LIMB = (1, 3, 7, 8, 9, 13, 14, 15)
+
+#: GeneratePoseTarget's score threshold: joints below it are not drawn.
+EPS = 1e-4
+#: Elements per vectorised chunk of limb windows (keeps arrays in cache).
+LIMB_CHUNK = 1 << 15
+#: Limb maps are evaluated within this many sigmas of the segment; further
+#: out ``exp(-d^2 / 2 sigma^2) < 1e-7``.
+BAND_SIGMAS = float(np.sqrt(2 * np.log(1e7)))
+
+
+# --------------------------------------------------------------------------
+# Keypoint reading shared by the pose-derived transforms
+# --------------------------------------------------------------------------
+def sample_name(results: Dict) -> str:
+    return str(results.get('frame_dir', '<unknown sample>'))
+
+
+def warn_sample(results: Dict, msg: str) -> None:
+    """Log a warning naming the sample (MMEngine's current logger)."""
+    print_log(f'Sample {sample_name(results)}: {msg}', logger='current',
+              level=logging.WARNING)
+
+
+def read_keypoints(results: Dict,
+                   keypoint_key: str = 'keypoint',
+                   score_key: str = 'keypoint_score',
+                   caller: str = '') -> Optional[Tuple[np.ndarray,
+                                                       np.ndarray]]:
+    """The 2D keypoints ``[M, T, K, 2]`` and scores ``[M, T, K]`` (float32).
+
+    Returns None when ``results`` has no ``keypoint_key`` (a sample without
+    any skeleton). Scores default to ones. A joint with a non-finite
+    coordinate or score (NaN from a pose estimator) becomes a *missing*
+    joint: coordinates ``(0, 0)``, score 0, as NTU stores untracked bodies.
+    The cleaned arrays are written back (so MMAction2 transforms downstream
+    never see NaN), the number of such joints is added to
+    ``results['num_nan_keypoints']`` and a warning names the sample.
+    """
+    if keypoint_key not in results:
+        return None
+    kp = np.asarray(results[keypoint_key], dtype=np.float32)
+    if kp.ndim != 4 or kp.shape[-1] < 2:
+        raise ValueError(
+            f'Sample {sample_name(results)}: {caller} expects '
+            f'{keypoint_key} of shape [M, T, K, 2], got {kp.shape}')
+    kp = kp[..., :2]
+    if score_key in results:
+        score = np.asarray(results[score_key], dtype=np.float32)
+        if score.shape != kp.shape[:-1]:
+            raise ValueError(
+                f'Sample {sample_name(results)}: {caller}: {score_key} '
+                f'shape {score.shape} does not match {keypoint_key} '
+                f'shape {kp.shape}')
+    else:
+        score = np.ones(kp.shape[:-1], np.float32)
+    bad = ~(np.isfinite(kp).all(-1) & np.isfinite(score))
+    if bad.any():
+        num = int(bad.sum())
+        kp = np.where(bad[..., None], np.float32(0), kp)
+        score = np.where(bad, np.float32(0), score)
+        full = np.array(results[keypoint_key], dtype=np.float32)
+        full[..., :2] = kp
+        full[bad] = 0
+        results[keypoint_key] = full
+        results[score_key] = score
+        results['num_nan_keypoints'] = results.get('num_nan_keypoints',
+                                                   0) + num
+        warn_sample(results, f'{caller}: {num} keypoint(s) with NaN/inf '
+                    'coordinates or scores treated as missing (score 0)')
+    return kp, score
+
+
+def keypoint_frames_of(results: Dict, modality: str,
+                       num_kp_frames: int) -> np.ndarray:
+    """Positions on the keypoint time axis of the frames of ``modality``.
+
+    EPAM-Net (seed 002, Fig. 2) samples ``N = 48`` pose frames and takes
+    every ``N / M``-th of them for RGB; ``MultiModalSampleFrames`` stores
+    both (``pose_inds``, ``rgb_inds``). Keypoints sliced with ``pose_inds``
+    (or ``frame_inds``) are matched to ``<modality>_inds`` by value with the
+    constant stride; unsliced keypoints (``T == total_frames``) are indexed
+    by ``<modality>_inds`` directly.
+    """
+    inds = results.get(f'{modality}_inds', results.get('frame_inds'))
+    imgs = results.get(f'{modality}_imgs')
+    num = len(imgs) if imgs is not None else (
+        None if inds is None else len(np.asarray(inds).reshape(-1)))
+    if num is None or num == num_kp_frames:
+        return np.arange(num_kp_frames)
+    inds = None if inds is None else np.asarray(inds).reshape(-1)
+    kp_inds = results.get('pose_inds', results.get('frame_inds'))
+    if kp_inds is not None:
+        kp_inds = np.asarray(kp_inds).reshape(-1)
+    if inds is not None and len(inds) == num:
+        if kp_inds is not None and len(kp_inds) == num_kp_frames and \
+                num_kp_frames % num == 0:
+            stride = num_kp_frames // num
+            for start in range(stride):
+                pos = np.arange(num) * stride + start
+                if np.array_equal(kp_inds[pos], inds):
+                    return pos
+        if num_kp_frames == results.get('total_frames') and \
+                inds.min() >= 0 and inds.max() < num_kp_frames:
+            return inds.astype(np.int64)
+    raise ValueError(
+        f'Sample {sample_name(results)}: cannot align the {num_kp_frames} '
+        f'keypoint frames with the {num} frames of modality {modality!r} '
+        '(expected keypoints sliced with pose_inds/frame_inds from '
+        'MultiModalSampleFrames, or unsliced with total_frames frames)')
+
+
+# --------------------------------------------------------------------------
+# Vectorised rendering (GeneratePoseTarget's arithmetic, all at once)
+# --------------------------------------------------------------------------
+def _windows(lo: np.ndarray, hi: np.ndarray,
+             size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """``[max(int(lo), 0), min(int(hi) + 1, size))``; ``int`` truncates
+    toward zero, exactly as in GeneratePoseTarget."""
+    start = np.clip(np.trunc(lo), 0, size).astype(np.int64)
+    end = np.clip(np.trunc(hi) + 1, 0, size).astype(np.int64)
+    return start, end
+
+
+def _scalar_square(v: np.ndarray) -> np.ndarray:
+    """``v ** 2`` of a float32 array as numpy's float32 *scalar* power
+    computes it (libm ``powf``, which GeneratePoseTarget's per-limb
+    ``d2_ab`` goes through). ``powf`` differs from the correctly rounded
+    ``v * v`` only next to rounding ties, so those few are redone with the
+    scalar operation; a 1-ulp change of ``d2_ab`` would move a long limb's
+    projection by ``~1e-7 * length`` pixels."""
+    sq = v * v
+    exact = v.astype(np.float64)**2
+    frac = np.abs(exact - sq) / np.spacing(sq).astype(np.float64)
+    for i in np.flatnonzero(frac > 0.49):
+        sq[i] = v[i]**2
+    return sq
+
+
+def _scatter_max(flat: np.ndarray, idx: np.ndarray, vals: np.ndarray) -> None:
+    """``flat[idx] = max(flat[idx], vals)``; ``idx`` unique except for the
+    trash slot ``len(flat) - 1`` that masked elements point to."""
+    flat[idx] = np.maximum(flat[idx], vals)
+
+
+def render_points(flat: np.ndarray, shape: Tuple[int, int, int, int],
+                  base: np.ndarray, centers: np.ndarray, values: np.ndarray,
+                  sigma: float) -> None:
+    """Max-combine truncated Gaussians into a ``[T, C, H, W]`` volume.
+
+    ``flat`` is the volume flattened plus one trash element; ``base[i]`` is
+    the flat offset of instance ``i``'s ``(t, c)`` map, and the ``(t, c)``
+    maps of one call must be distinct. Each Gaussian is
+    ``value * exp(-dx^2 / 2 sigma^2) * exp(-dy^2 / 2 sigma^2)`` (EPAM-Net
+    eq. (1), separable) on GeneratePoseTarget's window
+    ``[int(mu - 3 sigma), int(mu + 3 sigma)]`` clipped to the image;
+    instances with ``value < 1e-4`` are skipped.
+    """
+    _, _, h, w = shape
+    keep = values >= EPS
+    if not keep.any():
+        return
+    base, mu, values = base[keep], centers[keep], values[keep]
+    r = np.float32(3 * sigma)
+    x0, x1 = _windows(mu[:, 0] - r, mu[:, 0] + r, w)
+    y0, y1 = _windows(mu[:, 1] - r, mu[:, 1] + r, h)
+    ok = (x1 > x0) & (y1 > y0)
+    if not ok.all():
+        base, mu, values = base[ok], mu[ok], values[ok]
+        x0, x1, y0, y1 = x0[ok], x1[ok], y0[ok], y1[ok]
+    if not len(base):
+        return
+    size = int(np.ceil(2 * r)) + 2  # widest possible window
+    off = np.arange(size)
+    xs, ys = x0[:, None] + off, y0[:, None] + off  # [n, S]
+    den = np.float32(2 * sigma**2)
+    gx = np.exp(-(xs.astype(np.float32) - mu[:, :1])**2 / den)
+    gy = np.exp(-(ys.astype(np.float32) - mu[:, 1:])**2 / den)
+    gy *= values[:, None].astype(np.float32)
+    patch = gy[:, :, None] * gx[:, None, :]
+    idx = base[:, None, None] + ys[:, :, None] * w + xs[:, None, :]
+    idx[(ys >= y1[:, None])[:, :, None] | (xs >= x1[:, None])[:, None, :]] = \
+        len(flat) - 1
+    _scatter_max(flat, idx, patch)
+
+
+def render_limbs(flat: np.ndarray, shape: Tuple[int, int, int, int],
+                 base: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 start_values: np.ndarray, end_values: np.ndarray,
+                 sigma: float) -> None:
+    """Max-combine limb maps into a ``[T, C, H, W]`` volume (PoseC3D).
+
+    For limb ``a -> b`` with value ``min(s_a, s_b) >= 1e-4``, on the window
+    ``[int(min - 3 sigma), int(max + 3 sigma)]`` of both end points, the
+    map is ``value * exp(-d^2 / 2 sigma^2)`` with ``d`` the distance to the
+    segment: ``|p - a|`` where the projection coefficient
+    ``c = (|p-a|^2 - |p-b|^2 + |a-b|^2) / (2 |a-b|^2) <= 0``, ``|p - b|``
+    where ``c >= 1``, else the distance to ``a + c (b - a)``; a limb shorter
+    than 1 pixel (``|a-b|^2 < 1``, float32 as GeneratePoseTarget) is the
+    joint map of ``a`` with value ``s_a``.
+
+    Only the pixels of each window row within ``BAND_SIGMAS * sigma`` of the
+    segment are evaluated (GeneratePoseTarget's other window pixels hold
+    values below ``1e-7``), in float64; windows are grouped by size and
+    computed a chunk at a time.
+    """
+    _, _, h, w = shape
+    coeff_val = np.minimum(start_values, end_values)
+    keep = coeff_val >= EPS
+    if not keep.any():
+        return
+    base, a, b = base[keep], starts[keep], ends[keep]
+    coeff_val, sa = coeff_val[keep], start_values[keep]
+    r = np.float32(3 * sigma)
+    x0, x1 = _windows(np.minimum(a[:, 0], b[:, 0]) - r,
+                      np.maximum(a[:, 0], b[:, 0]) + r, w)
+    y0, y1 = _windows(np.minimum(a[:, 1], b[:, 1]) - r,
+                      np.maximum(a[:, 1], b[:, 1]) + r, h)
+    ok = (x1 > x0) & (y1 > y0)
+    d2_ab = _scalar_square(a[:, 0] - b[:, 0]) + \
+        _scalar_square(a[:, 1] - b[:, 1])
+    short = d2_ab < 1
+    if (ok & short).any():
+        render_points(flat, shape, base[ok & short], a[ok & short],
+                      sa[ok & short], sigma)
+    sel = np.flatnonzero(ok & ~short)
+    if not len(sel):
+        return
+    a, b, base, value, d2_ab = (a[sel], b[sel], base[sel], coeff_val[sel],
+                                d2_ab[sel])
+    rows, xl, xr = _limb_bands(a.astype(np.float64), b.astype(np.float64),
+                               x0[sel], x1[sel], y0[sel], y1[sel],
+                               BAND_SIGMAS * sigma)
+    # One item per non-empty (limb, row) band, sorted by width (radix sort),
+    # so that a chunk of items padded to its widest one wastes little.
+    inst, row = np.nonzero(xr > xl)
+    width = (xr - xl)[inst, row]
+    order = np.argsort(width.astype(np.uint16), kind='stable')
+    inst, row, width = inst[order], row[order], width[order]
+    y, start = rows[inst, row], xl[inst, row]
+    items = dict(a=a[inst], b=b[inst], y=y.astype(np.float32),
+                 x=start.astype(np.float32), width=width,
+                 offset=base[inst] + y * w + start, value=value[inst],
+                 d2_ab=d2_ab[inst])
+    i = 0
+    while i < len(inst):
+        # widths ascend: the largest n with n * width[i + n - 1] <= budget
+        cost = np.arange(1, LIMB_CHUNK + 1)[:len(inst) - i] * \
+            width[i:i + LIMB_CHUNK]
+        n = max(1, int(np.searchsorted(cost, LIMB_CHUNK, side='right')))
+        _render_limb_rows(flat, sigma,
+                          **{k: v[i:i + n]
+                             for k, v in items.items()})
+        i += n
+
+
+def _limb_bands(a, b, x0, x1, y0, y1, radius):
+    """Per window row ``y``, the columns ``[xl, xr)`` that can lie within
+    ``radius`` of segment ``a -> b``: the x-span of the segment points with
+    ``|q_y - y| <= radius``, widened by ``radius``, clipped to the window
+    (rows past ``y1`` get ``xr = xl``)."""
+    rows = y0[:, None] + np.arange(int((y1 - y0).max()))  # [n, H]
+    u = b - a
+    ay, ux, uy = a[:, 1:], u[:, :1], u[:, 1:]
+    with np.errstate(divide='ignore', invalid='ignore'):
+        s1 = (rows - radius - ay) / uy
+        s2 = (rows + radius - ay) / uy
+    level = uy == 0  # horizontal limb: every row may see the whole segment
+    lo = np.where(level, 0., np.clip(np.minimum(s1, s2), 0, 1))
+    hi = np.where(level, 1., np.clip(np.maximum(s1, s2), 0, 1))
+    xa, xb = a[:, :1] + lo * ux, a[:, :1] + hi * ux
+    lo_x, hi_x = x0[:, None], x1[:, None]
+    xl = np.clip(np.floor(np.minimum(xa, xb) - radius), lo_x, hi_x)
+    xr = np.clip(np.floor(np.maximum(xa, xb) + radius) + 1, lo_x, hi_x)
+    xr = np.where(rows < y1[:, None], xr, xl)
+    return rows, xl.astype(np.int64), xr.astype(np.int64)
+
+
+def _render_limb_rows(flat, sigma, a, b, y, x, width, offset, value,
+                      d2_ab) -> None:
+    """Limb values on row pieces ``(y, x .. x + width)`` (a chunk, padded
+    to its widest piece; ``offset`` = flat index of each piece's first
+    pixel), with GeneratePoseTarget's float32 operations in its order:
+    ``d2_start``, ``d2_end``, the projection coefficient
+    ``c = (d2_start - d2_end + d2_ab) / 2 / d2_ab``, the squared distance to
+    the projection, and the choice ``c <= 0`` / ``c >= 1`` / else.
+    """
+    ax, ay = a[:, :1], a[:, 1:]
+    bx, by = b[:, :1], b[:, 1:]
+    yy = y[:, None]
+    col = np.arange(int(width.max()))
+    px = x[:, None] + col.astype(np.float32)  # [n, bw] pixel x
+    d2_start = (px - ax)**2 + (yy - ay)**2
+    d2_end = (px - bx)**2 + (yy - by)**2
+    d2_ab = d2_ab[:, None]
+    coeff = (d2_start - d2_end + d2_ab) / np.float32(2.) / d2_ab
+    d2_line = (px - (ax + coeff * (bx - ax)))**2
+    d2_line += (yy - (ay + coeff * (by - ay)))**2
+    d2 = np.where(coeff <= 0, d2_start,
+                  np.where(coeff >= 1, d2_end, d2_line))
+    d2 *= np.float32(-0.5 / sigma**2)
+    patch = np.exp(d2, out=d2)
+    patch *= value[:, None]
+    idx = np.where(col < width[:, None], offset[:, None] + col,
+                   len(flat) - 1)
+    _scatter_max(flat, idx, patch)
+
+
+def render_volume(kps: np.ndarray, scores: np.ndarray, img_hw: Tuple[int,
+                                                                    int],
+                  sigma: float, with_kp: bool = True, with_limb: bool = False,
+                  skeletons: Sequence[Sequence[int]] = COCO_SKELETONS
+                  ) -> np.ndarray:
+    """``[T, C, H, W]`` float32 maps of keypoints ``[M, T, K, 2]`` with
+    per-joint values ``[M, T, K]``: ``K`` joint channels (if ``with_kp``)
+    followed by ``len(skeletons)`` limb channels (if ``with_limb``); persons
+    are combined by maximum."""
+    m, t, k = kps.shape[:3]
+    h, w = img_hw
+    num_c = (k if with_kp else 0) + (len(skeletons) if with_limb else 0)
+    shape = (t, num_c, h, w)
+    flat = np.zeros(t * num_c * h * w + 1, np.float32)
+    if m and t and num_c and h > 0 and w > 0:
+        kps = np.ascontiguousarray(kps, np.float32)
+        tt = np.arange(t)[:, None]
+        if with_kp:
+            base = ((tt * num_c + np.arange(k)) * (h * w)).reshape(-1)
+            for p in range(m):  # one person per call: (t, c) maps distinct
+                render_points(flat, shape, base, kps[p].reshape(-1, 2),
+                              scores[p].reshape(-1), sigma)
+        if with_limb and len(skeletons):
+            sk = np.asarray(skeletons, np.int64).reshape(-1, 2)
+            c0 = k if with_kp else 0
+            base = ((tt * num_c + c0 + np.arange(len(sk))) *
+                    (h * w)).reshape(-1)
+            for p in range(m):
+                render_limbs(flat, shape, base,
+                             kps[p][:, sk[:, 0]].reshape(-1, 2),
+                             kps[p][:, sk[:, 1]].reshape(-1, 2),
+                             scores[p][:, sk[:, 0]].reshape(-1),
+                             scores[p][:, sk[:, 1]].reshape(-1), sigma)
+    return flat[:-1].reshape(shape)
+
+
+# --------------------------------------------------------------------------
+# Transforms
+# --------------------------------------------------------------------------
+@TRANSFORMS.register_module()
+class PoseHeatmapVolume(BaseTransform):
+    """Pseudo-heatmap volume of a skeleton clip (EPAM-Net §3.2, eq. (1)).
+
+    A drop-in, vectorised ``GeneratePoseTarget``: every frame, joint and
+    limb is rendered at once (separable Gaussians on ``3 sigma`` windows,
+    point-to-segment distances on each limb's window) and persons are
+    combined by maximum. The arithmetic is GeneratePoseTarget's (window
+    truncation ``int(mu -/+ 3 sigma)``, score threshold ``1e-4``, limb
+    formula, limbs shorter than one pixel drawn as the start joint), so the
+    output equals it to float32 rounding (tested to ``<= 1e-5``).
+
+    Output ``[T, C, H, W]`` float32 (with ``double``: ``[2T, C, H, W]``, the
+    second half flipped with left/right swapped, for flip testing), with
+    ``H, W = int(img_shape * scaling + 0.5)``;
+    ``FormatShape('NCTHW_Heatmap')`` turns it into EPAM-Net's
+    ``K x T x H x W`` (48 x 56 x 56 for the pose stream).
+
+    Differences from GeneratePoseTarget (documented choices):
+
+    * ``with_kp=True, with_limb=True``: joint channels ``0..K-1`` then limb
+      channels ``K..K+L-1``; GeneratePoseTarget draws the limbs into
+      channels ``0..L-1`` (over the joints) and leaves the rest empty. With
+      one of the two, the channels are the same.
+    * NaN/inf coordinates or scores: missing joints (score 0, counted in
+      ``num_nan_keypoints``, warning) instead of a ``ValueError``.
+    * No keypoint at all (``M = 0``, or all scores 0): an all-zero volume.
+
+    With ``use_score=False`` every keypoint is drawn with value 1, missing
+    ones (score 0) included, as GeneratePoseTarget does; keep the default
+    ``use_score=True`` for data with missing joints.
+
+    Required keys: ``keypoint`` ``[M, T, K, 2]``, ``img_shape``;
+    optional ``keypoint_score`` ``[M, T, K]``.
+    Added key: ``out_key`` (default: ``heatmap_imgs`` if ``imgs`` exists,
+    else ``imgs``, as GeneratePoseTarget; use ``'pose_imgs'`` in
+    multi-modal pipelines).
+
+    Args:
+        sigma (float): Gaussian sigma in heatmap pixels. Defaults to 0.6.
+        use_score (bool): Scale each map by the keypoint score.
+            Defaults to True.
+        with_kp (bool): Joint maps. Defaults to True.
+        with_limb (bool): Limb maps. Defaults to False.
+        skeletons (tuple[tuple[int]]): Limbs. Defaults to COCO-17's.
+        double (bool): Append the flipped volume. Defaults to False.
+        left_kp, right_kp, left_limb, right_limb (tuple[int]): Channel
+            pairs swapped by ``double``. Default to COCO-17's.
+        scaling (float): Heatmap size / ``img_shape`` (e.g. 0.25 for
+            56x56 maps of a 224x224 RGB clip). Defaults to 1.
+        out_key (str, optional): Output key. Defaults to None.
+    """
+
+    def __init__(self,
+                 sigma: float = 0.6,
+                 use_score: bool = True,
+                 with_kp: bool = True,
+                 with_limb: bool = False,
+                 skeletons: Sequence[Sequence[int]] = COCO_SKELETONS,
+                 double: bool = False,
+                 left_kp: Sequence[int] = COCO_LEFT_KP,
+                 right_kp: Sequence[int] = COCO_RIGHT_KP,
+                 left_limb: Sequence[int] = COCO_LEFT_LIMB,
+                 right_limb: Sequence[int] = COCO_RIGHT_LIMB,
+                 scaling: float = 1.,
+                 out_key: Optional[str] = None) -> None:
+        if not (with_kp or with_limb):
+            raise ValueError('at least one of with_kp and with_limb must be '
+                             'True')
+        if sigma <= 0:
+            raise ValueError(f'sigma must be > 0, got {sigma}')
+        self.sigma = sigma
+        self.use_score = use_score
+        self.with_kp = with_kp
+        self.with_limb = with_limb
+        self.skeletons = tuple(tuple(s) for s in skeletons)
+        self.double = double
+        self.left_kp, self.right_kp = tuple(left_kp), tuple(right_kp)
+        self.left_limb, self.right_limb = tuple(left_limb), tuple(right_limb)
+        self.scaling = scaling
+        self.out_key = out_key
+
+    def _flip_order(self, num_kp: int, num_c: int) -> np.ndarray:
+        order = np.arange(num_c)
+        pairs = []
+        if self.with_kp:
+            pairs += list(zip(self.left_kp, self.right_kp))
+        if self.with_limb:
+            off = num_kp if self.with_kp else 0
+            pairs += [(off + lf, off + rt)
+                      for lf, rt in zip(self.left_limb, self.right_limb)]
+        for lf, rt in pairs:
+            order[lf], order[rt] = rt, lf
+        return order
+
+    def transform(self, results: Dict) -> Dict:
+        got = read_keypoints(results, caller=type(self).__name__)
+        if got is None:
+            raise KeyError(
+                f'Sample {sample_name(results)}: {type(self).__name__} needs '
+                "'keypoint' (this sample has no skeleton; drop it with the "
+                "dataset's missing_modality option or use a pipeline "
+                'without the pose stream)')
+        kps, scores = got
+        img_h, img_w = results['img_shape']
+        img_h = int(img_h * self.scaling + 0.5)
+        img_w = int(img_w * self.scaling + 0.5)
+        kps = kps * np.float32(self.scaling)
+        if not self.use_score:
+            scores = np.ones_like(scores)
+        heatmap = render_volume(kps, scores, (img_h, img_w), self.sigma,
+                                self.with_kp, self.with_limb, self.skeletons)
+        if self.double:
+            order = self._flip_order(kps.shape[2], heatmap.shape[1])
+            heatmap = np.concatenate([heatmap, heatmap[:, order, :, ::-1]])
+        key = self.out_key or ('heatmap_imgs' if 'imgs' in results else
+                               'imgs')
+        results[key] = heatmap
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(sigma={self.sigma}, '
+                f'use_score={self.use_score}, with_kp={self.with_kp}, '
+                f'with_limb={self.with_limb}, skeletons={self.skeletons}, '
+                f'double={self.double}, left_kp={self.left_kp}, '
+                f'right_kp={self.right_kp}, left_limb={self.left_limb}, '
+                f'right_limb={self.right_limb}, scaling={self.scaling}, '
+                f'out_key={self.out_key!r})')
+
+
+@TRANSFORMS.register_module()
+class JointHeatmaps(BaseTransform):
+    """Per-frame joint heatmaps for a joint tokenizer (seed 004, §3.1).
+
+    ``H_{t,r}(i, j) = exp(-((i - x_{t,r})^2 + (j - y_{t,r})^2) / 2 sigma^2)``
+    (eq. (2)) on an ``h x w`` grid matching a feature map of the RGB clip
+    (``F_a`` is ``H/2 x W/2`` in the paper: ``feat_stride=2``), so that
+    eq. (1), ``P_t = ||_r sum_ij F_{a,t}(i, j) H_{t,r}(i, j)``, pools the
+    features under each joint. The maps are computed from the keypoints as
+    they are *after* the RGB crop/resize/flip (run it after
+    ``ModalityTransforms(keypoint_modality='rgb')``) and the final
+    ``img_shape``.
+
+    Coordinates: cell ``(i, j)`` (row, column) covers image pixels
+    ``[j W/w, (j+1) W/w) x [i H/h, (i+1) H/h)``; MMAction2's transforms keep
+    keypoints in continuous pixel coordinates (``Flip``: ``x -> W - x``), so
+    a keypoint ``(x, y)`` sits at cell coordinates
+    ``(x w / W - 0.5, y h / H - 0.5)`` and ``sigma`` is in cells. Persons
+    are combined by maximum; joints with score ``<= score_thr`` (missing,
+    NaN) give no response. The Gaussian is not truncated.
+
+    Required keys: ``keypoint``, ``img_shape``; optional ``keypoint_score``
+    and, with ``match_modality``, ``<m>_inds``/``<m>_imgs``, ``pose_inds``.
+    Added key: ``out_key``, float32 ``[T, K, h, w]``.
+
+    Args:
+        feat_shape (tuple[int], optional): ``(h, w)`` of the maps.
+        feat_stride (int, optional): ``h, w = H // stride, W // stride``
+            (used when ``feat_shape`` is None). Defaults to 2.
+        sigma (float): Gaussian sigma in cells. Defaults to 1.
+        use_score (bool): Scale by the keypoint score (eq. (2) does not).
+            Defaults to False.
+        score_thr (float): Joints with score ``<= score_thr`` are missing.
+            Defaults to 0.
+        match_modality (str, optional): Keep the keypoint frames of this
+            modality's clip (e.g. ``'rgb'`` when the pose clip has 48
+            frames and RGB every 3rd). Defaults to None (all frames).
+        out_key (str): Defaults to ``'joint_heatmaps'``.
+    """
+
+    def __init__(self,
+                 feat_shape: Optional[Union[int, Tuple[int, int]]] = None,
+                 feat_stride: int = 2,
+                 sigma: float = 1.,
+                 use_score: bool = False,
+                 score_thr: float = 0.,
+                 match_modality: Optional[str] = None,
+                 out_key: str = 'joint_heatmaps') -> None:
+        if isinstance(feat_shape, int):
+            feat_shape = (feat_shape, feat_shape)
+        self.feat_shape = None if feat_shape is None else tuple(feat_shape)
+        if feat_stride < 1:
+            raise ValueError(f'feat_stride must be >= 1, got {feat_stride}')
+        if sigma <= 0:
+            raise ValueError(f'sigma must be > 0, got {sigma}')
+        self.feat_stride = feat_stride
+        self.sigma = sigma
+        self.use_score = use_score
+        self.score_thr = score_thr
+        self.match_modality = match_modality
+        self.out_key = out_key
+
+    def transform(self, results: Dict) -> Dict:
+        got = read_keypoints(results, caller=type(self).__name__)
+        if got is None:
+            raise KeyError(f'Sample {sample_name(results)}: '
+                           f"{type(self).__name__} needs 'keypoint'")
+        kps, scores = got
+        img_h, img_w = results['img_shape']
+        h, w = self.feat_shape or (img_h // self.feat_stride,
+                                   img_w // self.feat_stride)
+        if self.match_modality is not None:
+            pos = keypoint_frames_of(results, self.match_modality,
+                                     kps.shape[1])
+            kps, scores = kps[:, pos], scores[:, pos]
+        m, t, k = scores.shape
+        out = np.zeros((t, k, h, w), np.float32)
+        if m:
+            u = kps[..., 0] * np.float32(w / img_w) - np.float32(0.5)
+            v = kps[..., 1] * np.float32(h / img_h) - np.float32(0.5)
+            den = np.float32(2 * self.sigma**2)
+            gx = np.exp(-(np.arange(w, dtype=np.float32) - u[..., None])**2 /
+                        den)  # [M, T, K, w]
+            gy = np.exp(-(np.arange(h, dtype=np.float32) - v[..., None])**2 /
+                        den)  # [M, T, K, h]
+            val = np.where(scores > self.score_thr,
+                           scores if self.use_score else np.float32(1),
+                           np.float32(0)).astype(np.float32)
+            gy *= val[..., None]
+            for p in range(m):  # max over persons, one [T, K, h, w] at a time
+                np.maximum(out, gy[p][..., :, None] * gx[p][..., None, :],
+                           out=out)
+        results[self.out_key] = out
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(feat_shape={self.feat_shape}, '
+                f'feat_stride={self.feat_stride}, sigma={self.sigma}, '
+                f'use_score={self.use_score}, score_thr={self.score_thr}, '
+                f'match_modality={self.match_modality!r}, '
+                f'out_key={self.out_key!r})')

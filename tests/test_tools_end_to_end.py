@@ -1,0 +1,145 @@
+"""Whole runs through MMAction2's runner on a tiny synthetic NTU-format set.
+
+* our ``tools/train.py`` + ``tools/test.py --dump`` (each architecture);
+* ``--resume`` of an interrupted run (MMEngine checkpoints on torch 2.14);
+* MMAction2's *stock* ``train.py`` / ``test.py`` (shipped in the mmaction2
+  package) on the same configs;
+* ``tools/dist_train.sh CONFIG 2`` as two CPU processes over gloo;
+* the README's main job (``tools/run_synthetic.sh``) at toy size.
+"""
+import os
+import os.path as osp
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PY = sys.executable
+CONFIG = 'configs/stfusion_synth_rgb-depth_sum.py'
+NUM_CLASSES = 3
+
+pytestmark = pytest.mark.timeout(900)
+
+
+@pytest.fixture(scope='module')
+def synth(tmp_path_factory):
+    """Tiny synthetic raw tree + annotation pkl (3 classes, short clips)."""
+    sys.path.insert(0, ROOT)
+    from data_prep.ntu.build_annotations import build_annotations
+    from data_prep.synthetic_ntu import generate
+    root = tmp_path_factory.mktemp('synth')
+    raw = root / 'raw'
+    generate(raw, num_classes=NUM_CLASSES, clips_per_class=6, frames=(12, 16),
+             rgb_size=(160, 90), depth_size=(128, 106), num_workers=1,
+             progress=False)
+    ann = root / 'annotations.pkl'
+    build_annotations(raw, ann, dataset='ntu60', num_workers=1)
+    return dict(raw=str(raw), ann=str(ann), root=root)
+
+
+def data_options(synth, epochs=1):
+    opts = [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
+            'default_hooks.logger.interval=1']
+    for split in ('train', 'val', 'test'):
+        d = f'{split}_dataloader'
+        opts += [f'{d}.dataset.ann_file={synth["ann"]}',
+                 f'{d}.dataset.data_root={synth["raw"]}',
+                 f'{d}.batch_size=2', f'{d}.num_workers=0',
+                 f'{d}.persistent_workers=False']
+    return opts
+
+
+def run(cmd, **kwargs):
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
+    env.update(kwargs.pop('env', {}))
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
+                          text=True, **kwargs)
+    assert proc.returncode == 0, (
+        f'{" ".join(map(str, cmd))} failed:\n{proc.stdout[-3000:]}\n'
+        f'{proc.stderr[-5000:]}')
+    return proc
+
+
+def check_dump(path, num_clips):
+    with open(path, 'rb') as f:
+        results = pickle.load(f)
+    assert len(results) == num_clips
+    scores = np.stack([np.asarray(r['pred_score']) for r in results])
+    assert scores.shape[1] == 12  # configs' class count; labels < 3 here
+    assert np.allclose(scores.sum(1), 1, atol=1e-4)  # averaged probabilities
+    return results
+
+
+def num_val_clips(synth):
+    with open(synth['ann'], 'rb') as f:
+        return len(pickle.load(f)['split']['xsub_val'])
+
+
+@pytest.mark.parametrize('config', [
+    'configs/stfusion_synth_rgb-depth_sum.py',
+    'configs/stfusion_synth_rgb-depth_transformer.py',
+])
+def test_train_then_test_with_our_tools(synth, tmp_path, config):
+    work = tmp_path / 'work'
+    run([PY, 'tools/train.py', config, '--work-dir', work,
+         '--cfg-options', *data_options(synth)])
+    ckpt = (work / 'last_checkpoint').read_text().strip()
+    assert ckpt.endswith('epoch_1.pth') and osp.isfile(ckpt)
+    dump = tmp_path / 'dump.pkl'
+    proc = run([PY, 'tools/test.py', config, ckpt, '--work-dir', work,
+                '--dump', dump, '--cfg-options', *data_options(synth)])
+    assert 'acc/top1' in proc.stdout + proc.stderr
+    check_dump(dump, num_val_clips(synth))
+
+
+def test_resume_continues_from_checkpoint(synth, tmp_path):
+    work = tmp_path / 'work'
+    run([PY, 'tools/train.py', CONFIG, '--work-dir', work,
+         '--cfg-options', *data_options(synth, epochs=1)])
+    proc = run([PY, 'tools/train.py', CONFIG, '--work-dir', work, '--resume',
+                '--cfg-options', *data_options(synth, epochs=2)])
+    log = proc.stdout + proc.stderr
+    assert 'resumed epoch: 1' in log, log[-3000:]
+    assert (work / 'epoch_2.pth').is_file()
+
+
+def test_stock_mmaction_tools_run_our_configs(synth, tmp_path):
+    from mmar_ext.utils import mmaction_tool_path
+    work = tmp_path / 'work'
+    run([PY, mmaction_tool_path('train.py'), CONFIG, '--work-dir', work,
+         '--cfg-options', *data_options(synth)])
+    dump = tmp_path / 'stock_dump.pkl'
+    run([PY, mmaction_tool_path('test.py'), CONFIG, str(work / 'epoch_1.pth'),
+         '--work-dir', work, '--dump', dump,
+         '--cfg-options', *data_options(synth)])
+    check_dump(dump, num_val_clips(synth))
+
+
+def test_dist_train_two_cpu_processes(synth, tmp_path):
+    work = tmp_path / 'work'
+    proc = run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work,
+                '--cfg-options', *data_options(synth)],
+               env=dict(PYTHON=PY, PORT='29731'))
+    log = proc.stdout + proc.stderr
+    assert 'world_size: 2' in log.replace('World size', 'world_size'), log[-3000:]
+    assert (work / 'epoch_1.pth').is_file()
+
+
+def test_main_job_script_at_toy_size(tmp_path):
+    data, work = tmp_path / 'data', tmp_path / 'work'
+    env = dict(DATA=str(data), WORK=str(work), MODELS='rgb rgb-depth_sum',
+               SYNTH_ARGS='--num-classes 3 --clips-per-class 18 --frames 12 16 '
+               '--scale 0.34 --workers 1 --quiet',
+               TRAIN_ARGS='--cfg-options train_cfg.max_epochs=1 '
+               'train_dataloader.num_workers=0 '
+               'train_dataloader.persistent_workers=False '
+               'val_dataloader.num_workers=0 val_dataloader.persistent_workers=False '
+               'test_dataloader.num_workers=0 test_dataloader.persistent_workers=False')
+    proc = run(['bash', 'tools/run_synthetic.sh'], env=env)
+    table = (work / 'leaderboard.md').read_text()
+    assert '| rgb |' in table and '| rgb-depth_sum |' in table
+    assert '| chance |' in table
+    assert table.strip() in proc.stdout
