@@ -33,7 +33,6 @@ Command line::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import hashlib
 import math
@@ -43,7 +42,7 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -136,7 +135,7 @@ def plan_samples(num_classes: int = 12, clips_per_class: int = 24):
                                 action) for camera in (1, 2, 3)]
             while (views[0].performance in taken
                    or any(v.name in avoid for v in views)):
-                views = [dataclasses.replace(v, performer=v.performer + 1)
+                views = [replace(v, performer=v.performer + 1)
                          for v in views]
             taken.add(views[0].performance)
             specs += views[:clips_per_class - NUM_CAMERAS * k]
@@ -380,6 +379,9 @@ def _init_worker():
 
 
 def _write_text_atomically(path: Path, text: str):
+    """Writes ``text`` unless the file already holds it (keeps mtimes)."""
+    if path.is_file() and path.read_text() == text:
+        return
     temp = _temp_name(path)
     temp.write_text(text)
     os.replace(temp, path)
@@ -424,9 +426,9 @@ def generate(out_root, num_classes: int = 12, clips_per_class: int = 24,
 
     def report(final=False):
         # a live line on a terminal, otherwise a line every 10%
-        if not progress or not (final or interactive
-                                or done * 10 // len(jobs)
-                                != (done - 1) * 10 // len(jobs)):
+        tenth = done * 10 // len(jobs) != (done - 1) * 10 // len(jobs)
+        if not progress or (final and tenth and not interactive) or not (
+                final or interactive or tenth):
             return
         print(f'synthetic_ntu: {done}/{len(jobs)} clips '
               f'({written} written, {done - written} already complete) '

@@ -9,9 +9,9 @@ encoder = dict(space_encoder=dict(depth=18, pretrained=None))
 model = dict(
     backbone=dict(rgb=encoder, depth=encoder, ir=encoder),
     cls_head=dict(num_classes=12))
-max_epochs = 12
+max_epochs = 15
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+optim_wrapper = dict(optimizer=dict(lr=3e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),

@@ -15,9 +15,10 @@
 This is what ``mmdet.apis.inference_detector`` and
 ``mmpose.apis.inference_topdown`` do for one frame, done for many frames at
 once; :mod:`reference` runs those two functions frame by frame and gives the
-same keypoints (``tests/test_pose_extraction.py`` checks it). By default the
-models' BatchNorms are also folded into their convolutions
-(:func:`models.fuse_for_inference`), a plain inference speed-up.
+same keypoints up to float rounding (``tests/test_pose_extraction.py``
+checks it). By default the models are also prepared for inference
+(:func:`models.optimize_for_inference`: BatchNorms folded into the
+convolutions, and NHWC convolutions on the CPU).
 
 Videos are decoded twice (once per pass, ``batch_size`` frames at a time)
 instead of being held in memory: a 1080p NTU clip of 300 frames would take
@@ -118,14 +119,16 @@ class PoseExtractor:
         pose_batch_size: person crops per pose forward (default
             ``batch_size * max_persons``).
         iou_thr, max_gap: see :func:`tracking.track_persons`.
-        fuse: fold BatchNorms into convolutions for speed. The given models
-            are left untouched (fused copies are used).
+        optimize: run copies of the models prepared by
+            :func:`models.optimize_for_inference` (the given models are
+            left untouched); False runs the given models as they are.
     """
 
     def __init__(self, det_model, pose_model, det_score_thr: float = 0.5,
                  det_cat_id: int = 0, max_persons: int = 2,
                  batch_size: int = 16, pose_batch_size: Optional[int] = None,
-                 iou_thr: float = 0.3, max_gap: int = 10, fuse: bool = True):
+                 iou_thr: float = 0.3, max_gap: int = 10,
+                 optimize: bool = True):
         from mmcv.transforms import Compose
         from mmdet.utils import get_test_pipeline_cfg
         from mmengine.registry import DefaultScope
@@ -134,10 +137,10 @@ class PoseExtractor:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         if max_persons < 1:
             raise ValueError(f'max_persons must be >= 1, got {max_persons}')
-        if fuse:
-            from .models import fuse_for_inference
-            det_model = fuse_for_inference(copy.deepcopy(det_model))
-            pose_model = fuse_for_inference(copy.deepcopy(pose_model))
+        if optimize:
+            from .models import optimize_for_inference
+            det_model = optimize_for_inference(copy.deepcopy(det_model))
+            pose_model = optimize_for_inference(copy.deepcopy(pose_model))
         self.det_model = det_model
         self.pose_model = pose_model
         self.det_score_thr = float(det_score_thr)
@@ -179,11 +182,16 @@ class PoseExtractor:
             pose_config or models.DEFAULT_POSE_CONFIG,
             models.DEFAULT_POSE_CHECKPOINT if pose_checkpoint is None
             else pose_checkpoint, device, pose_cfg_options)
-        if kwargs.get('fuse', True):  # the models are ours: fuse in place
-            models.fuse_for_inference(det)
-            models.fuse_for_inference(pose)
-            kwargs['fuse'] = False
+        if kwargs.get('optimize', True):  # our own models: no copies
+            models.optimize_for_inference(det)
+            models.optimize_for_inference(pose)
+            kwargs['optimize'] = False
         return cls(det, pose, **kwargs)
+
+    @property
+    def device_type(self) -> str:
+        """``'cpu'`` or ``'cuda'``: where the models run."""
+        return next(self.det_model.parameters()).device.type
 
     # ----------------------------------------------------------- stages
     def detect(self, frames: Sequence[np.ndarray]) -> List[np.ndarray]:

@@ -65,7 +65,8 @@ def read_keypoints(results: Dict,
     """The 2D keypoints ``[M, T, K, 2]`` and scores ``[M, T, K]`` (float32).
 
     Returns None when ``results`` has no ``keypoint_key`` (a sample without
-    any skeleton). Scores default to ones. A joint with a non-finite
+    any skeleton); an empty array of another shape gives ``[0, 0, 0, 2]``.
+    Scores default to ones. A joint with a non-finite
     coordinate or score (NaN from a pose estimator) becomes a *missing*
     joint: coordinates ``(0, 0)``, score 0, as NTU stores untracked bodies.
     The cleaned arrays are written back (so MMAction2 transforms downstream
@@ -75,6 +76,9 @@ def read_keypoints(results: Dict,
     if keypoint_key not in results:
         return None
     kp = np.asarray(results[keypoint_key], dtype=np.float32)
+    if kp.size == 0 and kp.ndim != 4:  # e.g. np.array([]): no person
+        return (np.zeros((0, 0, 0, 2), np.float32),
+                np.zeros((0, 0, 0), np.float32))
     if kp.ndim != 4 or kp.shape[-1] < 2:
         raise ValueError(
             f'Sample {sample_name(results)}: {caller} expects '
@@ -172,15 +176,17 @@ def _scalar_square(v: np.ndarray) -> np.ndarray:
     return sq
 
 
-def _scatter_max(flat: np.ndarray, idx: np.ndarray, vals: np.ndarray) -> None:
+def _scatter_max(flat: np.ndarray, idx: np.ndarray, vals: np.ndarray,
+                 fresh: bool = False) -> None:
     """``flat[idx] = max(flat[idx], vals)``; ``idx`` unique except for the
-    trash slot ``len(flat) - 1`` that masked elements point to."""
-    flat[idx] = np.maximum(flat[idx], vals)
+    trash slot ``len(flat) - 1`` that masked elements point to. ``fresh``:
+    nothing was drawn there yet (the volume is zero), so assign."""
+    flat[idx] = vals if fresh else np.maximum(flat[idx], vals)
 
 
 def render_points(flat: np.ndarray, shape: Tuple[int, int, int, int],
                   base: np.ndarray, centers: np.ndarray, values: np.ndarray,
-                  sigma: float) -> None:
+                  sigma: float, fresh: bool = False) -> None:
     """Max-combine truncated Gaussians into a ``[T, C, H, W]`` volume.
 
     ``flat`` is the volume flattened plus one trash element; ``base[i]`` is
@@ -189,7 +195,8 @@ def render_points(flat: np.ndarray, shape: Tuple[int, int, int, int],
     ``value * exp(-dx^2 / 2 sigma^2) * exp(-dy^2 / 2 sigma^2)`` (EPAM-Net
     eq. (1), separable) on GeneratePoseTarget's window
     ``[int(mu - 3 sigma), int(mu + 3 sigma)]`` clipped to the image;
-    instances with ``value < 1e-4`` are skipped.
+    instances with ``value < 1e-4`` are skipped. ``fresh``: the maps of
+    ``base`` are still empty (first person), so values are assigned.
     """
     _, _, h, w = shape
     keep = values >= EPS
@@ -216,16 +223,18 @@ def render_points(flat: np.ndarray, shape: Tuple[int, int, int, int],
     idx = base[:, None, None] + ys[:, :, None] * w + xs[:, None, :]
     idx[(ys >= y1[:, None])[:, :, None] | (xs >= x1[:, None])[:, None, :]] = \
         len(flat) - 1
-    _scatter_max(flat, idx, patch)
+    _scatter_max(flat, idx, patch, fresh)
 
 
 def render_limbs(flat: np.ndarray, shape: Tuple[int, int, int, int],
-                 base: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                 start_values: np.ndarray, end_values: np.ndarray,
-                 sigma: float) -> None:
+                 base: np.ndarray, person: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray, start_values: np.ndarray,
+                 end_values: np.ndarray, sigma: float) -> None:
     """Max-combine limb maps into a ``[T, C, H, W]`` volume (PoseC3D).
 
-    For limb ``a -> b`` with value ``min(s_a, s_b) >= 1e-4``, on the window
+    Instance ``i`` is limb ``a -> b`` of person ``person[i]`` in the map at
+    flat offset ``base[i]`` (one instance per map and person). With value
+    ``min(s_a, s_b) >= 1e-4``, on the window
     ``[int(min - 3 sigma), int(max + 3 sigma)]`` of both end points, the
     map is ``value * exp(-d^2 / 2 sigma^2)`` with ``d`` the distance to the
     segment: ``|p - a|`` where the projection coefficient
@@ -236,16 +245,16 @@ def render_limbs(flat: np.ndarray, shape: Tuple[int, int, int, int],
 
     Only the pixels of each window row within ``BAND_SIGMAS * sigma`` of the
     segment are evaluated (GeneratePoseTarget's other window pixels hold
-    values below ``1e-7``), in float64; windows are grouped by size and
-    computed a chunk at a time.
+    values below ``1e-7``): every (limb, row) piece becomes one item, items
+    are sorted by person and width and computed a chunk at a time.
     """
     _, _, h, w = shape
-    coeff_val = np.minimum(start_values, end_values)
-    keep = coeff_val >= EPS
+    value = np.minimum(start_values, end_values)
+    keep = value >= EPS
     if not keep.any():
         return
-    base, a, b = base[keep], starts[keep], ends[keep]
-    coeff_val, sa = coeff_val[keep], start_values[keep]
+    base, person, a, b = base[keep], person[keep], starts[keep], ends[keep]
+    value, sa = value[keep], start_values[keep]
     r = np.float32(3 * sigma)
     x0, x1 = _windows(np.minimum(a[:, 0], b[:, 0]) - r,
                       np.maximum(a[:, 0], b[:, 0]) + r, w)
@@ -255,76 +264,99 @@ def render_limbs(flat: np.ndarray, shape: Tuple[int, int, int, int],
     d2_ab = _scalar_square(a[:, 0] - b[:, 0]) + \
         _scalar_square(a[:, 1] - b[:, 1])
     short = d2_ab < 1
-    if (ok & short).any():
-        render_points(flat, shape, base[ok & short], a[ok & short],
-                      sa[ok & short], sigma)
     sel = np.flatnonzero(ok & ~short)
-    if not len(sel):
-        return
-    a, b, base, value, d2_ab = (a[sel], b[sel], base[sel], coeff_val[sel],
-                                d2_ab[sel])
-    rows, xl, xr = _limb_bands(a.astype(np.float64), b.astype(np.float64),
-                               x0[sel], x1[sel], y0[sel], y1[sel],
-                               BAND_SIGMAS * sigma)
-    # One item per non-empty (limb, row) band, sorted by width (radix sort),
-    # so that a chunk of items padded to its widest one wastes little.
-    inst, row = np.nonzero(xr > xl)
-    width = (xr - xl)[inst, row]
-    order = np.argsort(width.astype(np.uint16), kind='stable')
-    inst, row, width = inst[order], row[order], width[order]
-    y, start = rows[inst, row], xl[inst, row]
+    if len(sel):
+        _render_limb_items(flat, w, sigma, base[sel], person[sel], a[sel],
+                           b[sel], d2_ab[sel], value[sel], x0[sel], x1[sel],
+                           y0[sel], y1[sel])
+    short &= ok
+    for p in np.unique(person[short]):  # after the rows, by maximum
+        one = short & (person == p)
+        render_points(flat, shape, base[one], a[one], sa[one], sigma)
+
+
+def _render_limb_items(flat, w, sigma, base, person, a, b, d2_ab, value, x0,
+                       x1, y0, y1) -> None:
+    nrows = y1 - y0
+    inst = np.repeat(np.arange(len(base)), nrows)
+    y = np.arange(len(inst)) - np.repeat(np.cumsum(nrows) - nrows, nrows) + \
+        y0[inst]
+    xl, xr = _row_bands(a[inst].astype(np.float64),
+                        b[inst].astype(np.float64), y, x0[inst], x1[inst],
+                        BAND_SIGMAS * sigma)
+    width = xr - xl
+    # person-major, then by width, so that a chunk (one person: its maps are
+    # distinct) padded to its widest piece wastes little
+    key = person[inst] * (int(width.max()) + 1) + width
+    order = np.argsort(key.astype(np.uint16) if key.max() < 1 << 16 else key,
+                       kind='stable')
+    order = order[width[order] > 0]
+    inst, y, xl, width = inst[order], y[order], xl[order], width[order]
     items = dict(a=a[inst], b=b[inst], y=y.astype(np.float32),
-                 x=start.astype(np.float32), width=width,
-                 offset=base[inst] + y * w + start, value=value[inst],
+                 x=xl.astype(np.float32), width=width,
+                 row=base[inst] + y * w, value=value[inst],
                  d2_ab=d2_ab[inst])
+    owner = person[inst]
+    ends = np.flatnonzero(np.diff(owner)) + 1
     i = 0
-    while i < len(inst):
-        # widths ascend: the largest n with n * width[i + n - 1] <= budget
-        cost = np.arange(1, LIMB_CHUNK + 1)[:len(inst) - i] * \
-            width[i:i + LIMB_CHUNK]
-        n = max(1, int(np.searchsorted(cost, LIMB_CHUNK, side='right')))
-        _render_limb_rows(flat, sigma,
-                          **{k: v[i:i + n]
-                             for k, v in items.items()})
-        i += n
+    for stop in list(ends) + [len(inst)]:  # one person at a time
+        fresh = i == 0  # the first person's limb maps are still empty
+        while i < stop:
+            # widths ascend: the largest n with n * width[i + n - 1] <= budget
+            cost = np.arange(1, LIMB_CHUNK + 1)[:stop - i] * \
+                width[i:min(i + LIMB_CHUNK, stop)]
+            n = max(1, int(np.searchsorted(cost, LIMB_CHUNK, side='right')))
+            # memory order inside the chunk: the scatter walks the volume
+            local = i + np.argsort(items['row'][i:i + n], kind='stable')
+            _render_limb_rows(flat, sigma, fresh,
+                              **{k: v[local]
+                                 for k, v in items.items()})
+            i += n
 
 
-def _limb_bands(a, b, x0, x1, y0, y1, radius):
-    """Per window row ``y``, the columns ``[xl, xr)`` that can lie within
-    ``radius`` of segment ``a -> b``: the x-span of the segment points with
-    ``|q_y - y| <= radius``, widened by ``radius``, clipped to the window
-    (rows past ``y1`` get ``xr = xl``)."""
-    rows = y0[:, None] + np.arange(int((y1 - y0).max()))  # [n, H]
+def _row_bands(a, b, y, x0, x1, radius):
+    """For the row ``y`` of the window ``[x0, x1)`` of segment ``a -> b``
+    (1D arrays of items), the columns ``[xl, xr)`` that can lie within
+    ``radius`` of the segment: the x-span of the segment points with
+    ``|q_y - y| <= radius`` widened by ``radius``, cut to the strip of
+    half-width ``radius`` around the line, clipped to the window."""
     u = b - a
-    ay, ux, uy = a[:, 1:], u[:, :1], u[:, 1:]
+    ay, ux, uy = a[:, 1], u[:, 0], u[:, 1]
+    level = uy == 0  # horizontal limb: the row may see the whole segment
     with np.errstate(divide='ignore', invalid='ignore'):
-        s1 = (rows - radius - ay) / uy
-        s2 = (rows + radius - ay) / uy
-    level = uy == 0  # horizontal limb: every row may see the whole segment
+        s1 = (y - radius - ay) / uy
+        s2 = (y + radius - ay) / uy
+        cross_x = a[:, 0] + (y - ay) * (ux / uy)
+        half = radius * np.sqrt(ux * ux + uy * uy) / np.abs(uy)
     lo = np.where(level, 0., np.clip(np.minimum(s1, s2), 0, 1))
     hi = np.where(level, 1., np.clip(np.maximum(s1, s2), 0, 1))
-    xa, xb = a[:, :1] + lo * ux, a[:, :1] + hi * ux
-    lo_x, hi_x = x0[:, None], x1[:, None]
-    xl = np.clip(np.floor(np.minimum(xa, xb) - radius), lo_x, hi_x)
-    xr = np.clip(np.floor(np.maximum(xa, xb) + radius) + 1, lo_x, hi_x)
-    xr = np.where(rows < y1[:, None], xr, xl)
-    return rows, xl.astype(np.int64), xr.astype(np.int64)
+    xa, xb = a[:, 0] + lo * ux, a[:, 0] + hi * ux
+    xl = np.floor(np.minimum(xa, xb) - radius)
+    xr = np.floor(np.maximum(xa, xb) + radius) + 1
+    xl = np.where(level, xl, np.maximum(xl, np.floor(cross_x - half)))
+    xr = np.where(level, xr, np.minimum(xr, np.floor(cross_x + half) + 1))
+    xl = np.clip(xl, x0, x1)
+    xr = np.clip(np.maximum(xr, xl), x0, x1)
+    return xl.astype(np.int64), xr.astype(np.int64)
 
 
-def _render_limb_rows(flat, sigma, a, b, y, x, width, offset, value,
+def _render_limb_rows(flat, sigma, fresh, a, b, y, x, width, row, value,
                       d2_ab) -> None:
-    """Limb values on row pieces ``(y, x .. x + width)`` (a chunk, padded
-    to its widest piece; ``offset`` = flat index of each piece's first
-    pixel), with GeneratePoseTarget's float32 operations in its order:
+    """Limb values on row pieces ``(y, x .. x + width - 1)`` (a chunk; ``row``
+    = flat index of each piece's row), with GeneratePoseTarget's float32
+    operations in its order:
     ``d2_start``, ``d2_end``, the projection coefficient
     ``c = (d2_start - d2_end + d2_ab) / 2 / d2_ab``, the squared distance to
-    the projection, and the choice ``c <= 0`` / ``c >= 1`` / else.
+    the projection, and the choice ``c <= 0`` / ``c >= 1`` / else. The
+    chunk is padded to its widest piece by repeating each piece's last
+    pixel: the repeats get the same index and the same value, so they write
+    nothing new.
     """
     ax, ay = a[:, :1], a[:, 1:]
     bx, by = b[:, :1], b[:, 1:]
     yy = y[:, None]
-    col = np.arange(int(width.max()))
-    px = x[:, None] + col.astype(np.float32)  # [n, bw] pixel x
+    px = x[:, None] + np.arange(int(width.max()), dtype=np.float32)
+    np.minimum(px, (x + (width - 1).astype(np.float32))[:, None], out=px)
     d2_start = (px - ax)**2 + (yy - ay)**2
     d2_end = (px - bx)**2 + (yy - by)**2
     d2_ab = d2_ab[:, None]
@@ -336,9 +368,9 @@ def _render_limb_rows(flat, sigma, a, b, y, x, width, offset, value,
     d2 *= np.float32(-0.5 / sigma**2)
     patch = np.exp(d2, out=d2)
     patch *= value[:, None]
-    idx = np.where(col < width[:, None], offset[:, None] + col,
-                   len(flat) - 1)
-    _scatter_max(flat, idx, patch)
+    idx = px.astype(np.intp)
+    idx += row[:, None]
+    _scatter_max(flat, idx, patch, fresh)
 
 
 def render_volume(kps: np.ndarray, scores: np.ndarray, img_hw: Tuple[int,
@@ -362,18 +394,18 @@ def render_volume(kps: np.ndarray, scores: np.ndarray, img_hw: Tuple[int,
             base = ((tt * num_c + np.arange(k)) * (h * w)).reshape(-1)
             for p in range(m):  # one person per call: (t, c) maps distinct
                 render_points(flat, shape, base, kps[p].reshape(-1, 2),
-                              scores[p].reshape(-1), sigma)
+                              scores[p].reshape(-1), sigma, fresh=p == 0)
         if with_limb and len(skeletons):
             sk = np.asarray(skeletons, np.int64).reshape(-1, 2)
             c0 = k if with_kp else 0
             base = ((tt * num_c + c0 + np.arange(len(sk))) *
                     (h * w)).reshape(-1)
-            for p in range(m):
-                render_limbs(flat, shape, base,
-                             kps[p][:, sk[:, 0]].reshape(-1, 2),
-                             kps[p][:, sk[:, 1]].reshape(-1, 2),
-                             scores[p][:, sk[:, 0]].reshape(-1),
-                             scores[p][:, sk[:, 1]].reshape(-1), sigma)
+            render_limbs(flat, shape, np.tile(base, m),
+                         np.repeat(np.arange(m), len(base)),
+                         kps[:, :, sk[:, 0]].reshape(-1, 2),
+                         kps[:, :, sk[:, 1]].reshape(-1, 2),
+                         scores[:, :, sk[:, 0]].reshape(-1),
+                         scores[:, :, sk[:, 1]].reshape(-1), sigma)
     return flat[:-1].reshape(shape)
 
 
@@ -484,6 +516,11 @@ class PoseHeatmapVolume(BaseTransform):
                 "dataset's missing_modality option or use a pipeline "
                 'without the pose stream)')
         kps, scores = got
+        if not kps.shape[1]:
+            raise ValueError(
+                f'Sample {sample_name(results)}: {type(self).__name__}: '
+                f"'keypoint' has no frame (shape {kps.shape}); an empty "
+                'clip has shape [0, T, K, 2]')
         img_h, img_w = results['img_shape']
         img_h = int(img_h * self.scaling + 0.5)
         img_w = int(img_w * self.scaling + 0.5)
@@ -578,6 +615,10 @@ class JointHeatmaps(BaseTransform):
             raise KeyError(f'Sample {sample_name(results)}: '
                            f"{type(self).__name__} needs 'keypoint'")
         kps, scores = got
+        if not kps.shape[1]:
+            raise ValueError(
+                f'Sample {sample_name(results)}: {type(self).__name__}: '
+                f"'keypoint' has no frame (shape {kps.shape})")
         img_h, img_w = results['img_shape']
         h, w = self.feat_shape or (img_h // self.feat_stride,
                                    img_w // self.feat_stride)

@@ -219,7 +219,7 @@ class SkeletonBoxCrop(BaseTransform):
                 _combine_quadruple(
                     results.get(f'{pre}crop_quadruple', (0., 0., 1., 1.)),
                     quad), np.float32)
-        if 'keypoint' in results:
+        if np.size(results.get('keypoint', ())):
             kp = np.array(results['keypoint'], np.float32)
             kp[..., 0] -= x1
             kp[..., 1] -= y1

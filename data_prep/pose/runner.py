@@ -1,0 +1,554 @@
+"""Pose extraction of a whole dataset: sharded, resumable, then merged.
+
+:func:`run_extraction` reads the dataset's annotation pkl
+(``docs/data_format.md``), and extracts the poses of every sample's RGB
+video (``rgb_path``) with :class:`extractor.PoseExtractor`:
+
+* **sharded**: ``workers`` processes (spawned; each builds its own models,
+  on its own GPU with ``gpus``) take videos from a shared queue;
+* **resumable**: each finished video is written atomically (temporary file,
+  then ``os.replace``) to ``<out_dir>/<frame_dir>.pkl``, stamped with the
+  extraction settings and the video's size and mtime. A later run skips every
+  video whose file is complete and whose stamps match, and recomputes the
+  others (missing, truncated, other settings, changed video);
+* **bad videos**: a video that cannot be decoded or has no frame stops the
+  run with an error naming it (finished videos are kept), or, with
+  ``skip_bad``, is counted, reported and left out.
+
+:func:`merge_results` then writes the keypoints into the annotation pkl
+(atomically): ``keypoint`` ``[M, T, 17, 2]`` and ``keypoint_score``
+``[M, T, 17]`` on the sample's clock of ``total_frames`` frames (RGB frame
+``min(t * N // T, N - 1)`` for clock frame ``t`` of a video of ``N``
+frames, as ``MultiModalDecode`` maps them), ``img_shape`` /
+``original_shape`` of the real video, and ``meta['keypoint_source'] =
+'hrnet'``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import logging
+import multiprocessing
+import os
+import pickle
+import queue
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+
+from data_prep.ntu.build_annotations import atomic_pickle_dump
+
+from .progress import ProgressBar
+from .video import BadVideoError
+
+logger = logging.getLogger(__name__)
+
+RESULT_FORMAT = 1
+#: temporary files of atomic writes older than this are left-overs of a
+#: killed run and are removed
+STALE_TMP_SECONDS = 600
+
+
+class PoseExtractionError(RuntimeError):
+    """Extraction or merge failed; the message names the videos/samples."""
+
+
+@dataclass
+class ExtractionOptions:
+    """What determines the extracted poses (stamped into every result), and
+    how to compute them (``batch_size``, ``pose_batch_size``, ``optimize``:
+    these do not change the result beyond float rounding)."""
+    det_config: Optional[str] = None
+    det_checkpoint: Optional[str] = None
+    pose_config: Optional[str] = None
+    pose_checkpoint: Optional[str] = None
+    det_cfg_options: Optional[dict] = None
+    pose_cfg_options: Optional[dict] = None
+    det_score_thr: float = 0.5
+    det_cat_id: int = 0
+    max_persons: int = 2
+    iou_thr: float = 0.3
+    max_gap: int = 10
+    batch_size: int = 16
+    pose_batch_size: Optional[int] = None
+    optimize: bool = True
+
+    def __post_init__(self):
+        from . import models
+        if self.det_config is None:
+            self.det_config = models.DEFAULT_DET_CONFIG
+        if self.det_checkpoint is None:
+            self.det_checkpoint = models.DEFAULT_DET_CHECKPOINT
+        if self.pose_config is None:
+            self.pose_config = models.DEFAULT_POSE_CONFIG
+        if self.pose_checkpoint is None:
+            self.pose_checkpoint = models.DEFAULT_POSE_CHECKPOINT
+
+    def stamp(self) -> dict:
+        """The settings a stored result must have been made with."""
+        skip = {'batch_size', 'pose_batch_size', 'optimize'}
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k not in skip}
+
+    def build_extractor(self, device: str = 'auto'):
+        from .extractor import PoseExtractor
+        return PoseExtractor.from_configs(
+            self.det_config, self.det_checkpoint, self.pose_config,
+            self.pose_checkpoint, device=device,
+            det_cfg_options=self.det_cfg_options,
+            pose_cfg_options=self.pose_cfg_options,
+            det_score_thr=self.det_score_thr, det_cat_id=self.det_cat_id,
+            max_persons=self.max_persons, batch_size=self.batch_size,
+            pose_batch_size=self.pose_batch_size, iou_thr=self.iou_thr,
+            max_gap=self.max_gap, optimize=self.optimize)
+
+
+@dataclass
+class VideoJob:
+    name: str        #: the sample (``frame_dir``)
+    path: str        #: the video file
+    num_frames: int  #: expected frames (for the ETA only)
+
+
+@dataclass
+class ExtractionSummary:
+    """What :func:`run_extraction` did."""
+    num_videos: int = 0                  #: samples with an RGB video
+    already_done: List[str] = field(default_factory=list)
+    processed: List[str] = field(default_factory=list)
+    bad: Dict[str, str] = field(default_factory=dict)     #: name -> reason
+    errors: Dict[str, str] = field(default_factory=dict)  #: name -> error
+    without_video: List[str] = field(default_factory=list)
+    frames: int = 0                      #: frames processed in this run
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------
+# Annotation file and per-video results
+# --------------------------------------------------------------------------
+def load_annotations(ann_file) -> dict:
+    with open(ann_file, 'rb') as f:
+        data = pickle.load(f)
+    if not isinstance(data, dict) or 'annotations' not in data:
+        raise PoseExtractionError(
+            f'{ann_file}: not an annotation pkl of docs/data_format.md '
+            "(a dict with 'annotations')")
+    return data
+
+
+def list_jobs(data: dict, data_root=None):
+    """``(jobs, names without an RGB video path)`` of an annotation dict;
+    relative ``rgb_path`` are joined to ``data_root`` (default
+    ``meta['raw_root']``)."""
+    if data_root is None:
+        data_root = (data.get('meta') or {}).get('raw_root')
+    jobs, without_video = [], []
+    for ann in data['annotations']:
+        name = ann['frame_dir']
+        relative = ann.get('rgb_path')
+        if relative is None:
+            without_video.append(name)
+            continue
+        if not os.path.isabs(relative):
+            if data_root is None:
+                raise PoseExtractionError(
+                    f'sample {name}: relative rgb_path {relative!r} but no '
+                    "data root (pass data_root / --data-root or set "
+                    "meta['raw_root'])")
+            relative = os.path.join(os.fspath(data_root), relative)
+        expected = (ann.get('num_frames') or {}).get(
+            'rgb', ann.get('total_frames', 0))
+        jobs.append(VideoJob(name, relative, int(expected)))
+    return jobs, without_video
+
+
+def result_file(out_dir, name: str) -> str:
+    return os.path.join(os.fspath(out_dir), f'{name}.pkl')
+
+
+def video_stamp(path) -> tuple:
+    stat = os.stat(path)
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def load_result(path) -> Optional[dict]:
+    """A stored result, or None when absent, truncated or not ours."""
+    try:
+        with open(path, 'rb') as f:
+            result = pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception as error:  # truncated / corrupt: recompute it
+        logger.warning('ignoring unreadable result %s (%s: %s)', path,
+                       type(error).__name__, error)
+        return None
+    if not isinstance(result, dict) or \
+            result.get('format') != RESULT_FORMAT:
+        logger.warning('ignoring %s: not a pose extraction result', path)
+        return None
+    return result
+
+
+def is_done(job: VideoJob, out_dir, stamp: dict) -> bool:
+    """True when ``job``'s stored result is complete and up to date."""
+    result = load_result(result_file(out_dir, job.name))
+    if result is None:
+        return False
+    try:
+        same_video = result.get('video_stamp') == video_stamp(job.path)
+    except OSError:
+        same_video = False
+    return same_video and result.get('settings') == stamp
+
+
+def remove_stale_tmp(out_dir) -> None:
+    now = time.time()
+    for path in glob.glob(os.path.join(os.fspath(out_dir), '.tmp_*.pkl')):
+        try:
+            if now - os.path.getmtime(path) > STALE_TMP_SECONDS:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------
+# Processing videos (in a worker process or in-process)
+# --------------------------------------------------------------------------
+def process_job(extractor, job: VideoJob, out_dir, stamp: dict,
+                emit: Callable, decode_threads: int = 1) -> None:
+    """Extracts one video and stores its result; reports through ``emit``
+    (``'start'``, ``'frames'`` (frame steps, two per frame), then
+    ``'done'`` / ``'bad'`` / ``'error'``)."""
+    emit('start', job.name)
+    try:
+        result = extractor.extract_video(
+            job.path, progress=lambda n: emit('frames', n),
+            decode_threads=decode_threads)
+        payload = dict(format=RESULT_FORMAT, frame_dir=job.name,
+                       video=job.path, video_stamp=video_stamp(job.path),
+                       settings=stamp, **result.to_dict())
+        atomic_pickle_dump(payload, result_file(out_dir, job.name))
+    except BadVideoError as error:
+        emit('bad', job.name, f'sample {job.name}: {error}')
+        return
+    except Exception as error:  # a bug or e.g. out of memory: name the video
+        emit('error', job.name,
+             f'sample {job.name} ({job.path}): {type(error).__name__}: '
+             f'{error}\n{traceback.format_exc()}')
+        return
+    emit('done', job.name, result.num_frames)
+
+
+def _worker_main(worker_id: int, device: str, num_threads: int,
+                 options: ExtractionOptions, out_dir: str, stamp: dict,
+                 tasks, events, stop) -> None:
+    """Entry point of a worker process."""
+    def emit(kind, *args):
+        events.put((kind, worker_id) + args)
+
+    try:
+        import mmar_ext  # noqa: F401  (compat fixes first)
+        import torch
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        extractor = options.build_extractor(device)
+    except BaseException:
+        emit('fatal', f'worker {worker_id} ({device}) could not build the '
+             f'models:\n{traceback.format_exc()}')
+        return
+    decode_threads = 1 if device == 'cpu' else 2
+    try:
+        while not stop.is_set():
+            job = tasks.get()
+            if job is None:
+                break
+            process_job(extractor, job, out_dir, stamp, emit, decode_threads)
+    finally:
+        emit('exit')
+
+
+class _Controller:
+    """Collects worker events into a summary and the progress bar."""
+
+    def __init__(self, summary: ExtractionSummary, bar: ProgressBar,
+                 skip_bad: bool):
+        self.summary, self.bar, self.skip_bad = summary, bar, skip_bad
+        self.current: Dict[int, str] = {}
+        self.fatal: List[str] = []
+
+    @property
+    def stop(self) -> bool:
+        return bool(self.fatal or self.summary.errors or
+                    (self.summary.bad and not self.skip_bad))
+
+    def handle(self, kind: str, worker: int, *args) -> None:
+        if kind == 'start':
+            self.current[worker] = args[0]
+        elif kind == 'frames':
+            self.bar.add_frames(args[0] / 2)
+        elif kind == 'done':
+            self.current.pop(worker, None)
+            self.summary.processed.append(args[0])
+            self.summary.frames += int(args[1])
+            self.bar.add_video()
+        elif kind == 'bad':
+            self.current.pop(worker, None)
+            self.summary.bad[args[0]] = args[1]
+            self.bar.add_video()
+            if self.skip_bad:
+                logger.warning('skipped bad video: %s', args[1])
+        elif kind == 'error':
+            self.current.pop(worker, None)
+            self.summary.errors[args[0]] = args[1]
+        elif kind == 'fatal':
+            self.fatal.append(args[0])
+
+
+def _run_in_process(jobs, options, device, out_dir, stamp, controller):
+    extractor = options.build_extractor(device)
+    decode_threads = 1 if extractor.device_type == 'cpu' else 2
+    for job in jobs:
+        if controller.stop:
+            break
+        process_job(extractor, job, out_dir, stamp,
+                    lambda kind, *args: controller.handle(kind, 0, *args),
+                    decode_threads)
+
+
+def _run_workers(jobs, options, devices, out_dir, stamp, controller):
+    ctx = multiprocessing.get_context('spawn')
+    tasks, events, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+    for job in jobs:
+        tasks.put(job)
+    for _ in devices:
+        tasks.put(None)
+    cpu_workers = sum(d == 'cpu' for d in devices)
+    threads = max(1, (os.cpu_count() or 1) // cpu_workers) \
+        if cpu_workers else 0
+    procs = [ctx.Process(target=_worker_main, daemon=True,
+                         args=(i, device, threads if device == 'cpu' else 0,
+                               options, out_dir, stamp, tasks, events, stop))
+             for i, device in enumerate(devices)]
+    for proc in procs:
+        proc.start()
+    running = set(range(len(procs)))
+    suspects: Dict[int, int] = {}
+    try:
+        while running:
+            try:
+                kind, worker, *args = events.get(timeout=1.0)
+            except queue.Empty:
+                for i in list(running):
+                    if procs[i].is_alive():
+                        continue
+                    # dead without its 'exit' message: give the queue one
+                    # more round, then it crashed (killed, out of memory...)
+                    suspects[i] = suspects.get(i, 0) + 1
+                    if suspects[i] > 1:
+                        running.discard(i)
+                        name = controller.current.pop(i, None)
+                        controller.summary.errors[name or f'worker {i}'] = (
+                            f'worker {i} ({devices[i]}) died with exit code '
+                            f'{procs[i].exitcode}' +
+                            (f' while processing sample {name}' if name
+                             else ''))
+                if controller.stop:
+                    stop.set()
+                continue
+            if kind == 'exit':
+                running.discard(worker)
+            else:
+                controller.handle(kind, worker, *args)
+            if controller.stop:
+                stop.set()
+    finally:
+        stop.set()
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+
+
+def run_extraction(ann_file, out_dir, data_root=None, workers: int = 1,
+                   gpus: Optional[int] = None, device: str = 'auto',
+                   skip_bad: bool = False, progress: bool = True,
+                   options: Optional[ExtractionOptions] = None,
+                   ) -> ExtractionSummary:
+    """Extracts the poses of every RGB video of an annotation pkl.
+
+    Args:
+        ann_file: the dataset's annotation pkl.
+        out_dir: folder of the per-video results.
+        data_root: root of relative ``rgb_path`` (default
+            ``meta['raw_root']``).
+        workers: worker processes; 0 or 1 runs in this process.
+        gpus: use GPUs ``cuda:0 .. cuda:gpus-1``, one worker each (or
+            ``workers`` workers spread over them); overrides ``device``.
+        device: ``'auto'``, ``'cpu'``, ``'cuda:1'``, ...
+        skip_bad: report undecodable / empty videos and go on, instead of
+            stopping with an error.
+        progress: show the progress bar on stderr.
+        options: :class:`ExtractionOptions` (models and settings).
+
+    Returns:
+        :class:`ExtractionSummary`.
+
+    Raises:
+        PoseExtractionError: a bad video (without ``skip_bad``; the message
+            names it), a failure while processing a video, or a worker that
+            could not start. Results finished before are kept.
+    """
+    from .models import resolve_device
+    options = options or ExtractionOptions()
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    remove_stale_tmp(out_dir)
+    stamp = options.stamp()
+    jobs, without_video = list_jobs(load_annotations(ann_file), data_root)
+    summary = ExtractionSummary(num_videos=len(jobs),
+                                without_video=without_video)
+    if without_video:
+        logger.warning('%d samples have no RGB video path, no pose to '
+                       'extract: %s', len(without_video),
+                       ', '.join(without_video[:10]) +
+                       (' ...' if len(without_video) > 10 else ''))
+    todo = []
+    for job in jobs:
+        if is_done(job, out_dir, stamp):
+            summary.already_done.append(job.name)
+        else:
+            todo.append(job)
+    logger.info('%d videos: %d already extracted in %s, %d to do',
+                len(jobs), len(summary.already_done), out_dir, len(todo))
+    if not todo:
+        return summary
+
+    if gpus:
+        count = max(workers, gpus)
+        devices = [f'cuda:{i % gpus}' for i in range(count)]
+    else:
+        devices = [resolve_device(device)] * max(1, workers)
+    bar = ProgressBar(len(todo), sum(j.num_frames for j in todo),
+                      enabled=progress)
+    controller = _Controller(summary, bar, skip_bad)
+    start = time.monotonic()
+    try:
+        if len(devices) == 1:
+            _run_in_process(todo, options, devices[0], out_dir, stamp,
+                            controller)
+        else:
+            _run_workers(todo, options, devices, out_dir, stamp, controller)
+    finally:
+        bar.close()
+        summary.seconds = time.monotonic() - start
+    if controller.fatal:
+        raise PoseExtractionError('\n'.join(controller.fatal))
+    if summary.errors:
+        raise PoseExtractionError(
+            'pose extraction failed (finished videos are kept; re-run to '
+            'resume):\n' + '\n'.join(summary.errors.values()))
+    if summary.bad and not skip_bad:
+        raise PoseExtractionError(
+            'bad video (finished videos are kept; fix or remove it, or pass '
+            '--skip-bad):\n' + '\n'.join(summary.bad.values()))
+    if summary.bad:
+        logger.warning('skipped %d bad videos: %s', len(summary.bad),
+                       ', '.join(summary.bad))
+    logger.info('extracted %d videos (%d frames) in %.1f s',
+                len(summary.processed), summary.frames, summary.seconds)
+    return summary
+
+
+# --------------------------------------------------------------------------
+# Merge
+# --------------------------------------------------------------------------
+def clock_indices(total_frames: int, num_frames: int) -> np.ndarray:
+    """Video frame of each of the ``total_frames`` clock frames."""
+    t = np.arange(int(total_frames), dtype=np.int64)
+    if num_frames == total_frames:
+        return t
+    return np.minimum(t * num_frames // total_frames, num_frames - 1)
+
+
+def merge_results(ann_file, out_dir, out_file=None,
+                  allow_missing: bool = False) -> dict:
+    """Writes the extracted poses into the annotation pkl.
+
+    Args:
+        ann_file: the dataset's annotation pkl.
+        out_dir: folder of the per-video results.
+        out_file: where to write (default: ``ann_file``, replaced
+            atomically).
+        allow_missing: samples without a result (no RGB video, a skipped
+            bad video) lose their keypoint fields (listed in
+            ``meta['pose_extraction']['missing']``) instead of failing the
+            merge. Their colour-joint fallback is never kept next to
+            HRNet poses.
+
+    Returns:
+        The merged annotation dict.
+
+    Raises:
+        PoseExtractionError: samples without a result (unless
+            ``allow_missing``), or results made with different settings.
+    """
+    data = load_annotations(ann_file)
+    missing, settings = [], None
+    for ann in data['annotations']:
+        name = ann['frame_dir']
+        result = load_result(result_file(out_dir, name))
+        if result is None:
+            missing.append(name)
+            continue
+        if settings is None:
+            settings = result['settings']
+        elif result['settings'] != settings:
+            raise PoseExtractionError(
+                f'{result_file(out_dir, name)} was extracted with other '
+                f'settings than the other results in {out_dir} '
+                f'({result["settings"]} != {settings}); re-run the '
+                'extraction')
+        num_frames = int(result['num_frames'])
+        total = int(ann.get('total_frames') or num_frames)
+        inds = clock_indices(total, num_frames)
+        ann['keypoint'] = result['keypoint'][:, inds].astype(np.float32)
+        ann['keypoint_score'] = result['keypoint_score'][:, inds].astype(
+            np.float32)
+        shape = tuple(int(s) for s in result['img_shape'])
+        ann['total_frames'] = total
+        ann['img_shape'] = shape
+        ann['original_shape'] = shape
+        if isinstance(ann.get('num_frames'), dict):
+            ann['num_frames']['rgb'] = num_frames
+        if isinstance(ann.get('modality_shapes'), dict):
+            ann['modality_shapes']['rgb'] = shape
+    if missing:
+        listed = ', '.join(missing[:10]) + (' ...' if len(missing) > 10
+                                            else '')
+        if not allow_missing:
+            raise PoseExtractionError(
+                f'{len(missing)} samples of {ann_file} have no pose result '
+                f'in {out_dir}: {listed} (run the extraction first; samples '
+                'without an RGB video or with a bad one need '
+                '--allow-missing)')
+        logger.warning('%d samples have no pose result; their keypoint '
+                       'fields are removed: %s', len(missing), listed)
+        missing_set = set(missing)
+        for ann in data['annotations']:
+            if ann['frame_dir'] in missing_set:
+                ann.pop('keypoint', None)
+                ann.pop('keypoint_score', None)
+    meta = data.setdefault('meta', {})
+    meta['keypoint_source'] = 'hrnet'
+    meta['pose_extraction'] = dict(settings=settings,
+                                   results=os.path.abspath(out_dir),
+                                   missing=missing)
+    out_file = ann_file if out_file is None else out_file
+    atomic_pickle_dump(data, out_file)
+    logger.info('wrote HRNet keypoints of %d samples to %s',
+                len(data['annotations']) - len(missing), out_file)
+    return data
