@@ -47,8 +47,8 @@ def one_joint(t=1, k=17, m=1, joint=0, xy=(10., 20.), score=1.):
 # ------------------------------------------------------- heatmap volume
 def test_heatmap_single_joint_hand_computed():
     kp, sc = one_joint(xy=(10., 20.), score=0.8, joint=3)
-    out = build(dict(type='PoseHeatmapVolume', sigma=0.6))(
-        dict(keypoint=kp, keypoint_score=sc, img_shape=(32, 40)))['imgs']
+    out = build(dict(type='PoseHeatmapVolume', sigma=0.6))(dict(
+        keypoint=kp, keypoint_score=sc, img_shape=(32, 40)))['imgs']
     assert out.shape == (1, 17, 32, 40) and out.dtype == np.float32
     hm = out[0, 3]
     assert hm[20, 10] == pytest.approx(0.8)  # peak = score (eq. (1))
@@ -65,9 +65,11 @@ def test_limb_hand_computed():
     kp[0, 0, 5], kp[0, 0, 7] = (5., 10.), (15., 10.)  # COCO limb 5: (5, 7)
     sc = np.zeros((1, 1, 17), np.float32)
     sc[0, 0, 5], sc[0, 0, 7] = 0.9, 0.6
-    out = build(dict(type='PoseHeatmapVolume', sigma=1., with_kp=False,
-                     with_limb=True))(dict(keypoint=kp, keypoint_score=sc,
-                                           img_shape=(20, 24)))['imgs']
+    out = build(
+        dict(
+            type='PoseHeatmapVolume', sigma=1., with_kp=False,
+            with_limb=True))(dict(
+                keypoint=kp, keypoint_score=sc, img_shape=(20, 24)))['imgs']
     assert out.shape == (1, 17, 20, 24)
     hm = out[0, 5]
     assert hm[10, 5:16] == pytest.approx(0.6)  # on the segment: min score
@@ -79,8 +81,11 @@ def test_limb_hand_computed():
 
 @pytest.mark.parametrize('seed', range(6))
 @pytest.mark.parametrize('kwargs', [
-    dict(), dict(with_kp=False, with_limb=True), dict(use_score=False),
-    dict(double=True), dict(with_kp=False, with_limb=True, double=True),
+    dict(),
+    dict(with_kp=False, with_limb=True),
+    dict(use_score=False),
+    dict(double=True),
+    dict(with_kp=False, with_limb=True, double=True),
     dict(sigma=1.7, scaling=0.5)
 ])
 def test_equals_generate_pose_target(seed, kwargs):
@@ -89,14 +94,12 @@ def test_equals_generate_pose_target(seed, kwargs):
     hw = (int(rng.integers(24, 72)), int(rng.integers(24, 72)))
     kp, sc = random_pose(rng, m, 6, hw)
     if seed == 3:  # limbs shorter than one pixel take the start joint
-        kp[:, :, 1::2] = kp[:, :, 0:-1:2] + rng.uniform(-0.7, 0.7,
-                                                         (m, 6, 8, 2))
-    ref = GeneratePoseTarget(**kwargs)(
-        dict(keypoint=kp.copy(), keypoint_score=sc.copy(),
-             img_shape=hw))['imgs']
-    out = build(dict(type='PoseHeatmapVolume', **kwargs))(
-        dict(keypoint=kp.copy(), keypoint_score=sc.copy(),
-             img_shape=hw))['imgs']
+        kp[:, :,
+           1::2] = kp[:, :, 0:-1:2] + rng.uniform(-0.7, 0.7, (m, 6, 8, 2))
+    ref = GeneratePoseTarget(**kwargs)(dict(
+        keypoint=kp.copy(), keypoint_score=sc.copy(), img_shape=hw))['imgs']
+    out = build(dict(type='PoseHeatmapVolume', **kwargs))(dict(
+        keypoint=kp.copy(), keypoint_score=sc.copy(), img_shape=hw))['imgs']
     assert out.shape == ref.shape and out.dtype == np.float32
     assert np.abs(out - ref).max() <= 1e-5
 
@@ -106,11 +109,11 @@ def test_equals_generate_pose_target_large_image():
     rng = np.random.default_rng(7)
     kp, sc = random_pose(rng, 2, 2, (400, 600), zero_frac=0)
     kw = dict(with_kp=False, with_limb=True, sigma=0.6)
-    ref = GeneratePoseTarget(**kw)(dict(keypoint=kp.copy(),
-                                        keypoint_score=sc.copy(),
-                                        img_shape=(400, 600)))['imgs']
-    out = build(dict(type='PoseHeatmapVolume', **kw))(
-        dict(keypoint=kp, keypoint_score=sc, img_shape=(400, 600)))['imgs']
+    ref = GeneratePoseTarget(**kw)(dict(
+        keypoint=kp.copy(), keypoint_score=sc.copy(),
+        img_shape=(400, 600)))['imgs']
+    out = build(dict(type='PoseHeatmapVolume', **kw))(dict(
+        keypoint=kp, keypoint_score=sc, img_shape=(400, 600)))['imgs']
     assert np.abs(out - ref).max() <= 1e-5
 
 
@@ -119,8 +122,8 @@ def test_joints_and_limbs_channel_layout():
     kp, sc = random_pose(rng, 2, 3, (40, 48))
     res = dict(keypoint=kp, keypoint_score=sc, img_shape=(40, 48))
     joints = GeneratePoseTarget()(dict(res))['imgs']
-    limbs = GeneratePoseTarget(with_kp=False, with_limb=True)(
-        dict(res))['imgs']
+    limbs = GeneratePoseTarget(
+        with_kp=False, with_limb=True)(dict(res))['imgs']
     both = build(dict(type='PoseHeatmapVolume', with_limb=True,
                       double=True))(dict(res))['imgs']
     assert both.shape == (6, 34, 40, 48)
@@ -129,18 +132,21 @@ def test_joints_and_limbs_channel_layout():
     # flipped half: mirrored, left/right joints and limbs swapped
     order = np.arange(34)
     for lf, rt in list(zip(COCO_LEFT, COCO_RIGHT)) + [
-            (17 + a, 17 + b) for a, b in zip((0, 2, 4, 5, 6, 10, 11, 12),
-                                             (1, 3, 7, 8, 9, 13, 14, 15))]:
+        (17 + a, 17 + b) for a, b in zip((0, 2, 4, 5, 6, 10, 11,
+                                          12), (1, 3, 7, 8, 9, 13, 14, 15))
+    ]:
         order[lf], order[rt] = rt, lf
     assert np.array_equal(both[3:], both[:3, order, :, ::-1])
 
 
 def test_heatmap_no_person_and_missing_keypoints(warnings):
-    t = build(dict(type='PoseHeatmapVolume', with_limb=True,
-                   out_key='pose_imgs'))
-    empty = t(dict(keypoint=np.zeros((0, 5, 17, 2), np.float32),
-                   keypoint_score=np.zeros((0, 5, 17), np.float32),
-                   img_shape=(16, 16)))['pose_imgs']
+    t = build(
+        dict(type='PoseHeatmapVolume', with_limb=True, out_key='pose_imgs'))
+    empty = t(
+        dict(
+            keypoint=np.zeros((0, 5, 17, 2), np.float32),
+            keypoint_score=np.zeros((0, 5, 17), np.float32),
+            img_shape=(16, 16)))['pose_imgs']
     assert empty.shape == (5, 34, 16, 16) and not empty.any()
     kp, sc = random_pose(np.random.default_rng(0), 2, 5, (16, 16))
     zero = t(dict(keypoint=kp, keypoint_score=0 * sc,
@@ -149,11 +155,17 @@ def test_heatmap_no_person_and_missing_keypoints(warnings):
     with pytest.raises(KeyError, match='S001C001P001R001A001'):
         t(dict(frame_dir='S001C001P001R001A001', img_shape=(16, 16)))
     with pytest.raises(ValueError, match='S001C001P001R001A001.*no frame'):
-        t(dict(frame_dir='S001C001P001R001A001', img_shape=(16, 16),
-               keypoint=np.zeros(0, np.float32)))
+        t(
+            dict(
+                frame_dir='S001C001P001R001A001',
+                img_shape=(16, 16),
+                keypoint=np.zeros(0, np.float32)))
     with pytest.raises(ValueError, match=r'shape \[M, T, K, 2\]'):
-        t(dict(frame_dir='S001C001P001R001A001', img_shape=(16, 16),
-               keypoint=np.zeros((5, 17, 2), np.float32)))
+        t(
+            dict(
+                frame_dir='S001C001P001R001A001',
+                img_shape=(16, 16),
+                keypoint=np.zeros((5, 17, 2), np.float32)))
     assert not warnings
 
 
@@ -164,16 +176,19 @@ def test_heatmap_nan_keypoints_are_missing(warnings):
     bad[0, 1, 4, 0] = np.nan
     bad[1, 2, 7] = np.nan
     r = build(dict(type='PoseHeatmapVolume', with_limb=True))(
-        dict(frame_dir='sampleX', keypoint=bad, keypoint_score=sc.copy(),
-             img_shape=(32, 32)))
+        dict(
+            frame_dir='sampleX',
+            keypoint=bad,
+            keypoint_score=sc.copy(),
+            img_shape=(32, 32)))
     assert r['num_nan_keypoints'] == 2
     assert not np.isnan(r['keypoint']).any()
     assert r['keypoint_score'][0, 1, 4] == 0 and r['keypoint_score'][1, 2,
-                                                                      7] == 0
+                                                                     7] == 0
     sc_ref = sc.copy()
     sc_ref[0, 1, 4] = sc_ref[1, 2, 7] = 0
-    ref = build(dict(type='PoseHeatmapVolume', with_limb=True))(
-        dict(keypoint=kp, keypoint_score=sc_ref, img_shape=(32, 32)))['imgs']
+    ref = build(dict(type='PoseHeatmapVolume', with_limb=True))(dict(
+        keypoint=kp, keypoint_score=sc_ref, img_shape=(32, 32)))['imgs']
     assert np.array_equal(r['imgs'], ref)
     assert len(warnings) == 1 and 'sampleX' in warnings[0] and \
         '2 keypoint' in warnings[0]
@@ -198,16 +213,19 @@ def two_persons(t=4):
 
 def frames(t, hw=(270, 480), seed=0):
     rng = np.random.default_rng(seed)
-    return [rng.integers(0, 255, hw + (3, ), dtype=np.uint8)
-            for _ in range(t)]
+    return [rng.integers(0, 255, hw + (3, ), dtype=np.uint8) for _ in range(t)]
 
 
 def test_skeleton_box_two_persons():
     kp, sc = two_persons()
     imgs = frames(4)
-    r = build(dict(type='SkeletonBoxCrop'))(dict(
-        keypoint=kp.copy(), keypoint_score=sc, img_shape=(270, 480),
-        rgb_imgs=list(imgs), rgb_img_shape=(270, 480)))
+    r = build(dict(type='SkeletonBoxCrop'))(
+        dict(
+            keypoint=kp.copy(),
+            keypoint_score=sc,
+            img_shape=(270, 480),
+            rgb_imgs=list(imgs),
+            rgb_img_shape=(270, 480)))
     # tight (100, 50)-(260, 170), centre (180, 110), half sizes 80 x 60
     # * 1.25 = 100 x 75, square -> 100 x 100
     assert r['skeleton_box'].tolist() == [80, 10, 280, 210]
@@ -231,8 +249,7 @@ def test_skeleton_box_bounds():
     r = build(dict(type='SkeletonBoxCrop', bound='clip'))(dict(res))
     assert r['skeleton_box'].tolist() == [0, 0, 100, 70]
     img = np.full((270, 480), 7, np.uint8)
-    r = build(dict(type='SkeletonBoxCrop', bound='pad'))(
-        dict(res, imgs=[img]))
+    r = build(dict(type='SkeletonBoxCrop', bound='pad'))(dict(res, imgs=[img]))
     assert r['skeleton_box'].tolist() == [0, -30, 100, 70]
     assert r['imgs'][0].shape == (100, 100)
     assert (r['imgs'][0][:30] == 0).all() and (r['imgs'][0][30:] == 7).all()
@@ -242,15 +259,19 @@ def test_skeleton_box_bounds():
     assert r['skeleton_box'].tolist() == [10, 5, 90, 35]
 
 
-@pytest.mark.parametrize('case', ['empty', 'empty_1d', 'zero_scores',
-                                  'absent', 'outside', 'nan', 'tiny'])
+@pytest.mark.parametrize(
+    'case',
+    ['empty', 'empty_1d', 'zero_scores', 'absent', 'outside', 'nan', 'tiny'])
 def test_skeleton_box_fallback_warns(case, warnings):
     kp = np.zeros((1, 3, 17, 2), np.float32)
     kp[..., 0], kp[..., 1] = 50, 60
     kp[0, :, :5] += np.arange(5)[:, None] * 30
     sc = np.ones((1, 3, 17), np.float32)
-    res = dict(frame_dir='S002C003P004R001A010', img_shape=(270, 480),
-               rgb_imgs=frames(3), rgb_img_shape=(270, 480))
+    res = dict(
+        frame_dir='S002C003P004R001A010',
+        img_shape=(270, 480),
+        rgb_imgs=frames(3),
+        rgb_img_shape=(270, 480))
     if case == 'empty':
         kp, sc = kp[:0], sc[:0]
     elif case == 'empty_1d':
@@ -270,8 +291,7 @@ def test_skeleton_box_fallback_warns(case, warnings):
     assert r['skeleton_box_fallback'] is True
     assert r['img_shape'] == (270, 480) and r['rgb_imgs'][0].shape == (270,
                                                                        480, 3)
-    assert any('S002C003P004R001A010' in w and 'whole' in w
-               for w in warnings)
+    assert any('S002C003P004R001A010' in w and 'whole' in w for w in warnings)
     if case == 'nan':
         assert r['num_nan_keypoints'] == 51
 
@@ -280,9 +300,13 @@ def test_skeleton_box_rejects_other_pixel_space():
     kp, sc = two_persons()
     with pytest.raises(ValueError, match='pixel space'):
         build(dict(type='SkeletonBoxCrop', modalities=('rgb', 'depth')))(
-            dict(keypoint=kp, keypoint_score=sc, img_shape=(270, 480),
-                 rgb_imgs=frames(1), depth_imgs=[np.zeros((424, 512))],
-                 depth_img_shape=(424, 512)))
+            dict(
+                keypoint=kp,
+                keypoint_score=sc,
+                img_shape=(270, 480),
+                rgb_imgs=frames(1),
+                depth_imgs=[np.zeros((424, 512))],
+                depth_img_shape=(424, 512)))
 
 
 def marker_clip(total=96, hw=(270, 480)):
@@ -307,26 +331,41 @@ def test_epam_pipeline_aligns_rgb_and_heatmaps():
     """48 pose frames, RGB every 3rd; box crop -> RGB 224 + flip (shared,
     left/right swapped) -> 56x56 heatmaps of the same region."""
     kp, video = marker_clip()
-    res = build(dict(type='MultiModalSampleFrames', test_mode=True,
-                     modality_clip_len=dict(pose=48, rgb=16)))(
-                         dict(total_frames=96, frame_dir='clip'))
+    res = build(
+        dict(
+            type='MultiModalSampleFrames',
+            test_mode=True,
+            modality_clip_len=dict(pose=48, rgb=16)))(
+                dict(total_frames=96, frame_dir='clip'))
     assert np.array_equal(res['rgb_inds'], res['pose_inds'][::3])
     score = np.ones((1, 48, 17), np.float32)
     score[..., 10] = 0  # no right wrist: after the flip, channel 9 is empty
-    res.update(keypoint=kp[:, res['pose_inds']], keypoint_score=score,
-               rgb_imgs=[video[i] for i in res['rgb_inds']],
-               rgb_img_shape=(270, 480), img_shape=(270, 480),
-               modalities=['rgb', 'pose'])
+    res.update(
+        keypoint=kp[:, res['pose_inds']],
+        keypoint_score=score,
+        rgb_imgs=[video[i] for i in res['rgb_inds']],
+        rgb_img_shape=(270, 480),
+        img_shape=(270, 480),
+        modalities=['rgb', 'pose'])
     pipeline = [
         dict(type='SkeletonBoxCrop'),
-        dict(type='ModalityTransforms', keypoint_modality='rgb',
-             modalities=('rgb', ),
-             transforms=[dict(type='Resize', scale=(224, 224),
-                              keep_ratio=False),
-                         dict(type='Flip', flip_ratio=1.0,
-                              left_kp=COCO_LEFT, right_kp=COCO_RIGHT)]),
-        dict(type='PoseHeatmapVolume', scaling=0.25, sigma=0.6,
-             out_key='pose_imgs'),
+        dict(
+            type='ModalityTransforms',
+            keypoint_modality='rgb',
+            modalities=('rgb', ),
+            transforms=[
+                dict(type='Resize', scale=(224, 224), keep_ratio=False),
+                dict(
+                    type='Flip',
+                    flip_ratio=1.0,
+                    left_kp=COCO_LEFT,
+                    right_kp=COCO_RIGHT)
+            ]),
+        dict(
+            type='PoseHeatmapVolume',
+            scaling=0.25,
+            sigma=0.6,
+            out_key='pose_imgs'),
         dict(type='JointHeatmaps', feat_stride=2, match_modality='rgb'),
     ]
     for cfg in pipeline:
@@ -351,12 +390,13 @@ def test_epam_pipeline_aligns_rgb_and_heatmaps():
 
 # ------------------------------------------------------------- ROI mosaic
 def test_roi_layouts_match_joint_names():
-    from data_prep.ntu.constants import (COCO_KEYPOINT_NAMES,
-                                         NTU_JOINT_NAMES)
+    from data_prep.ntu.constants import (COCO_KEYPOINT_NAMES, NTU_JOINT_NAMES)
     assert [NTU_JOINT_NAMES[j] for j in JOINT_LAYOUTS['ntu25']] == [
-        'head', 'right hand', 'left hand', 'right ankle', 'left ankle']
+        'head', 'right hand', 'left hand', 'right ankle', 'left ankle'
+    ]
     assert [COCO_KEYPOINT_NAMES[j] for j in JOINT_LAYOUTS['coco17']] == [
-        'nose', 'right_wrist', 'left_wrist', 'right_ankle', 'left_ankle']
+        'nose', 'right_wrist', 'left_wrist', 'right_ankle', 'left_ankle'
+    ]
     assert JOINT_LAYOUTS['openpose18'] == (0, 4, 7, 10, 13)
 
 
@@ -365,17 +405,20 @@ def mosaic_sample(m=1, t=8, hw=(200, 300), seed=1):
     kp = np.zeros((m, t, 17, 2), np.float32)
     kp[..., 0] = rng.uniform(60, hw[1] - 60, (m, t, 17))
     kp[..., 1] = rng.uniform(60, hw[0] - 60, (m, t, 17))
-    return dict(frame_dir='roi_sample', keypoint=kp,
-                keypoint_score=np.ones((m, t, 17), np.float32),
-                rgb_imgs=frames(t, hw, seed), img_shape=hw,
-                rgb_inds=np.arange(t) * 10 + 3)
+    return dict(
+        frame_dir='roi_sample',
+        keypoint=kp,
+        keypoint_score=np.ones((m, t, 17), np.float32),
+        rgb_imgs=frames(t, hw, seed),
+        img_shape=hw,
+        rgb_inds=np.arange(t) * 10 + 3)
 
 
 def test_roi_mosaic_cells_are_source_crops():
     res = mosaic_sample()
     kp, imgs = res['keypoint'].copy(), list(res['rgb_imgs'])
-    r = build(dict(type='SkeletonROIMosaic', test_mode=True,
-                   out_size=None))(res)
+    r = build(dict(type='SkeletonROIMosaic', test_mode=True, out_size=None))(
+        res)
     mosaic = r['roi_imgs'][0]
     assert mosaic.shape == (480, 480, 3) and mosaic.dtype == np.uint8
     cells = r['roi_cells']
@@ -388,12 +431,12 @@ def test_roi_mosaic_cells_are_source_crops():
             x1, y1, x2, y2 = cells['boxes'][row, col].astype(int)
             assert (x1, y1, x2, y2) == (96 * col, 96 * row, 96 * col + 96,
                                         96 * row + 96)
-            assert np.array_equal(mosaic[y1:y2, x1:x2],
-                                  imgs[f][y - 48:y + 48, x - 48:x + 48])
+            assert np.array_equal(mosaic[y1:y2, x1:x2], imgs[f][y - 48:y + 48,
+                                                                x - 48:x + 48])
             assert cells['src_boxes'][row, col, 0].tolist() == [
-                x - 48, y - 48, x + 48, y + 48]
-    r = build(dict(type='SkeletonROIMosaic', test_mode=True))(
-        mosaic_sample())
+                x - 48, y - 48, x + 48, y + 48
+            ]
+    r = build(dict(type='SkeletonROIMosaic', test_mode=True))(mosaic_sample())
     assert r['roi_imgs'][0].shape == (225, 225, 3)
     assert r['roi_img_shape'] == (225, 225)
     assert r['roi_cells']['boxes'][4, 4].tolist() == [180, 180, 225, 225]
@@ -403,8 +446,8 @@ def test_roi_mosaic_two_persons_and_padding():
     res = mosaic_sample(m=2)
     res['keypoint'][0, :, 0] = (5, 10)  # head near the corner: zero padded
     kp, imgs = res['keypoint'].copy(), list(res['rgb_imgs'])
-    r = build(dict(type='SkeletonROIMosaic', test_mode=True,
-                   out_size=None))(res)
+    r = build(dict(type='SkeletonROIMosaic', test_mode=True, out_size=None))(
+        res)
     mosaic, cells = r['roi_imgs'][0], r['roi_cells']
     assert cells['num_persons'] == 2
     f = cells['frames'][1]
@@ -427,15 +470,15 @@ def test_roi_mosaic_sampling_missing_and_no_person(warnings):
     # fewer frames than tau: every frame once, random repeats, sorted
     fr = t(mosaic_sample(t=3))['roi_cells']['frames']
     assert set(fr.tolist()) == {0, 1, 2} and (np.diff(fr) >= 0).all()
-    fr = build(dict(type='SkeletonROIMosaic', test_mode=True))(
-        mosaic_sample(t=3))['roi_cells']['frames']
+    fr = build(dict(type='SkeletonROIMosaic',
+                    test_mode=True))(mosaic_sample(t=3))['roi_cells']['frames']
     assert fr.tolist() == [0, 0, 1, 2, 2]
     # a missing joint (score 0) and a NaN joint give zero cells
     res = mosaic_sample()
     res['keypoint_score'][0, :, 10] = 0
     res['keypoint'][0, :, 9] = np.nan
-    r = build(dict(type='SkeletonROIMosaic', test_mode=True,
-                   out_size=None))(res)
+    r = build(dict(type='SkeletonROIMosaic', test_mode=True, out_size=None))(
+        res)
     assert not r['roi_imgs'][0][96:288].any()  # rows right/left hand
     assert not r['roi_cells']['valid'][1:3].any()
     assert r['roi_cells']['valid'][[0, 3, 4]].all()
@@ -443,8 +486,10 @@ def test_roi_mosaic_sampling_missing_and_no_person(warnings):
     # no person at all: all scores 0, an empty array, no keypoint field
     res = mosaic_sample()
     res['keypoint_score'][:] = 0
-    empty = dict(mosaic_sample(), keypoint=np.zeros((0, 8, 17, 2)),
-                 keypoint_score=np.zeros((0, 8, 17)))
+    empty = dict(
+        mosaic_sample(),
+        keypoint=np.zeros((0, 8, 17, 2)),
+        keypoint_score=np.zeros((0, 8, 17)))
     absent = mosaic_sample()
     del absent['keypoint'], absent['keypoint_score']
     for res in (res, empty, absent):
@@ -458,11 +503,18 @@ def test_roi_mosaic_sampling_missing_and_no_person(warnings):
 
 def test_roi_mosaic_pose_clip_longer_than_rgb():
     res = mosaic_sample(t=12)
-    res.update(pose_inds=np.arange(12) * 5, rgb_inds=np.arange(12)[1::3] * 5,
-               rgb_imgs=res['rgb_imgs'][1::3])
+    res.update(
+        pose_inds=np.arange(12) * 5,
+        rgb_inds=np.arange(12)[1::3] * 5,
+        rgb_imgs=res['rgb_imgs'][1::3])
     kp = res['keypoint'].copy()
-    r = build(dict(type='SkeletonROIMosaic', num_frames=4, test_mode=True,
-                   out_size=None))(res)
+    r = build(
+        dict(
+            type='SkeletonROIMosaic',
+            num_frames=4,
+            test_mode=True,
+            out_size=None))(
+                res)
     f = r['roi_cells']['frames']
     assert f.tolist() == [0, 1, 2, 3]
     x, y = np.round(kp[0, 4, 0]).astype(int)  # RGB frame 1 = pose frame 4
@@ -474,15 +526,13 @@ def test_roi_mosaic_pose_clip_longer_than_rgb():
 
 
 def test_roi_weight_map_scales_rows():
-    r = build(dict(type='SkeletonROIMosaic', test_mode=True))(
-        mosaic_sample())
+    r = build(dict(type='SkeletonROIMosaic', test_mode=True))(mosaic_sample())
     weights = np.zeros(17, np.float32)
     weights[list(JOINT_LAYOUTS['coco17'])] = [1, 2, 3, 4, 5]
     wm = roi_weight_map(r['roi_cells'], weights)
     assert wm.shape == (225, 225)
     assert (wm[:45] == 1).all() and (wm[180:] == 5).all()
-    assert np.array_equal(wm, roi_weight_map(r['roi_cells'], [1, 2, 3, 4,
-                                                              5]))
+    assert np.array_equal(wm, roi_weight_map(r['roi_cells'], [1, 2, 3, 4, 5]))
 
 
 # -------------------------------------------------------- joint heatmaps

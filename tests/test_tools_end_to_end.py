@@ -5,7 +5,8 @@
 * MMAction2's *stock* ``train.py`` / ``test.py`` (shipped in the mmaction2
   package) on the same configs;
 * ``tools/dist_train.sh CONFIG 2`` as two CPU processes over gloo;
-* the README's main job (``tools/run_synthetic.sh``) at toy size.
+* the README's main job (``tools/run_synthetic.sh``) at toy size;
+* the missing-modality sweep (``tools/analysis/missing_modality_eval.py``).
 """
 import os
 import os.path as osp
@@ -27,7 +28,6 @@ pytestmark = pytest.mark.timeout(900)
 @pytest.fixture(scope='module')
 def synth(tmp_path_factory):
     """Tiny synthetic raw tree + annotation pkl (3 classes, short clips)."""
-    sys.path.insert(0, ROOT)
     from data_prep.ntu.build_annotations import build_annotations
     from data_prep.synthetic_ntu import generate
     root = tmp_path_factory.mktemp('synth')
@@ -93,6 +93,14 @@ def test_train_then_test_with_our_tools(synth, tmp_path, config):
                 '--dump', dump, '--cfg-options', *data_options(synth)])
     assert 'acc/top1' in proc.stdout + proc.stderr
     check_dump(dump, num_val_clips(synth))
+    # accuracy with missing modalities (Table 4) from the same checkpoint
+    table = tmp_path / 'missing.md'
+    proc = run([PY, 'tools/analysis/missing_modality_eval.py', config, ckpt,
+                '--work-dir', work / 'missing', '--out', table,
+                '--cfg-options', *data_options(synth)])
+    rows = [line.split('|')[1].strip() for line in
+            table.read_text().splitlines()[2:]]
+    assert rows == ['R+D', 'R', 'D', 'mean Δ'], rows
 
 
 def test_resume_continues_from_checkpoint(synth, tmp_path):
@@ -118,7 +126,7 @@ def test_stock_mmaction_tools_run_our_configs(synth, tmp_path):
     check_dump(dump, num_val_clips(synth))
 
 
-def test_dist_train_two_cpu_processes(synth, tmp_path):
+def test_dist_train_and_test_two_cpu_processes(synth, tmp_path):
     work = tmp_path / 'work'
     proc = run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work,
                 '--cfg-options', *data_options(synth)],
@@ -128,6 +136,12 @@ def test_dist_train_two_cpu_processes(synth, tmp_path):
     assert 'Distributed training: True' in log and 'GPU number: 2' in log, \
         log[-3000:]
     assert (work / 'epoch_1.pth').is_file()
+    dump = tmp_path / 'dist_dump.pkl'
+    run(['bash', 'tools/dist_test.sh', CONFIG, str(work / 'epoch_1.pth'), '2',
+         '--work-dir', work, '--dump', dump,
+         '--cfg-options', *data_options(synth)],
+        env=dict(PYTHON=PY, PORT='29732'))
+    check_dump(dump, num_val_clips(synth))  # gathered from both ranks
 
 
 def test_main_job_script_at_toy_size(tmp_path):

@@ -4,7 +4,8 @@
 #   2. generate the synthetic NTU-format dataset and build its annotation pkl,
 #   3. train the RGB, depth and fused RGB+D (sum) space-time models with
 #      MMAction2's runner (tools/train.py) on the CPU,
-#   4. test them (tools/test.py --dump) and print the leaderboard.
+#   4. test them (tools/test.py --dump) and print the leaderboard,
+#   5. test the fused model with each modality missing (paper 001, Table 4).
 # Every step resumes: an existing dataset, a finished training or a test dump
 # is reused, and an interrupted training continues from its last checkpoint.
 #
@@ -62,3 +63,18 @@ done
 step "leaderboard (xsub_val of the synthetic dataset)"
 "$PY" tools/analysis/leaderboard.py "${leaderboard[@]}" --chance \
     --out "$WORK/leaderboard.md"
+
+for name in $MODELS; do
+    [[ "$name" == *-* ]] || continue  # multi-modal models only
+    work="$WORK/$name"
+    if [[ ! -f "$work/missing_modality.md" ]]; then
+        step "missing-modality test of $name (paper 001, Table 4)"
+        "$PY" tools/analysis/missing_modality_eval.py \
+            "configs/stfusion_synth_${name}.py" "$(cat "$work/last_checkpoint")" \
+            --work-dir "$work/missing_modality" --out "$work/missing_modality.md" \
+            --cfg-options "${data_opts[@]}" > "$work/missing_modality.log" 2>&1 \
+            || { tail -20 "$work/missing_modality.log"; exit 1; }
+    fi
+    step "accuracy of $name with missing modalities"
+    cat "$work/missing_modality.md"
+done

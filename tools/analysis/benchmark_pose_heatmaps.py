@@ -52,8 +52,8 @@ def main(argv=None):
     parser.add_argument('--size', type=int, default=56)
     parser.add_argument('--persons', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=20)
-    parser.add_argument('--layout', choices=('uniform', 'body'),
-                        default='uniform')
+    parser.add_argument(
+        '--layout', choices=('uniform', 'body'), default='uniform')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -64,8 +64,8 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     kp, score = make_keypoints(rng, args.frames, args.persons, args.size,
                                args.layout)
-    results = dict(keypoint=kp, keypoint_score=score,
-                   img_shape=(args.size, args.size))
+    results = dict(
+        keypoint=kp, keypoint_score=score, img_shape=(args.size, args.size))
     print(f'{args.frames} frames x 17 joints x {args.size}x{args.size} x '
           f'{args.persons} person(s), {args.layout} keypoints, best of '
           f'{args.repeats}')
@@ -75,10 +75,10 @@ def main(argv=None):
     ref_repeats = max(3, args.repeats // 4)  # the reference is slow
     for name, kwargs in (('joints', dict()),
                          ('limbs', dict(with_kp=False, with_limb=True))):
-        ref_ms, ref_cpu, ref = best_ms(GeneratePoseTarget(**kwargs),
-                                       results, ref_repeats)
-        ours_ms, ours_cpu, ours = best_ms(PoseHeatmapVolume(**kwargs),
-                                          results, args.repeats)
+        ref_ms, ref_cpu, ref = best_ms(
+            GeneratePoseTarget(**kwargs), results, ref_repeats)
+        ours_ms, ours_cpu, ours = best_ms(
+            PoseHeatmapVolume(**kwargs), results, args.repeats)
         diff = float(np.abs(ref - ours).max())
         print(f'{name:<8} {ref_ms:>10.2f} ({ref_cpu:>7.2f}) ms '
               f'{ours_ms:>10.2f} ({ours_cpu:>7.2f}) ms '

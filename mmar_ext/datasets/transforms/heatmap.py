@@ -37,7 +37,7 @@ COCO_RIGHT_LIMB = (1, 3, 7, 8, 9, 13, 14, 15)
 
 #: GeneratePoseTarget's score threshold: joints below it are not drawn.
 EPS = 1e-4
-#: Elements per vectorised chunk of limb windows (keeps arrays in cache).
+#: Pixels per vectorised chunk of limb pieces (keeps arrays in cache).
 LIMB_CHUNK = 1 << 15
 #: Limb maps are evaluated within this many sigmas of the segment; further
 #: out ``exp(-d^2 / 2 sigma^2) < 1e-7``.
@@ -53,15 +53,17 @@ def sample_name(results: Dict) -> str:
 
 def warn_sample(results: Dict, msg: str) -> None:
     """Log a warning naming the sample (MMEngine's current logger)."""
-    print_log(f'Sample {sample_name(results)}: {msg}', logger='current',
-              level=logging.WARNING)
+    print_log(
+        f'Sample {sample_name(results)}: {msg}',
+        logger='current',
+        level=logging.WARNING)
 
 
-def read_keypoints(results: Dict,
-                   keypoint_key: str = 'keypoint',
-                   score_key: str = 'keypoint_score',
-                   caller: str = '') -> Optional[Tuple[np.ndarray,
-                                                       np.ndarray]]:
+def read_keypoints(
+        results: Dict,
+        keypoint_key: str = 'keypoint',
+        score_key: str = 'keypoint_score',
+        caller: str = '') -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """The 2D keypoints ``[M, T, K, 2]`` and scores ``[M, T, K]`` (float32).
 
     Returns None when ``results`` has no ``keypoint_key`` (a sample without
@@ -77,8 +79,8 @@ def read_keypoints(results: Dict,
         return None
     kp = np.asarray(results[keypoint_key], dtype=np.float32)
     if kp.size == 0 and kp.ndim != 4:  # e.g. np.array([]): no person
-        return (np.zeros((0, 0, 0, 2), np.float32),
-                np.zeros((0, 0, 0), np.float32))
+        return (np.zeros((0, 0, 0, 2),
+                         np.float32), np.zeros((0, 0, 0), np.float32))
     if kp.ndim != 4 or kp.shape[-1] < 2:
         raise ValueError(
             f'Sample {sample_name(results)}: {caller} expects '
@@ -105,8 +107,9 @@ def read_keypoints(results: Dict,
         results[score_key] = score
         results['num_nan_keypoints'] = results.get('num_nan_keypoints',
                                                    0) + num
-        warn_sample(results, f'{caller}: {num} keypoint(s) with NaN/inf '
-                    'coordinates or scores treated as missing (score 0)')
+        warn_sample(
+            results, f'{caller}: {num} keypoint(s) with NaN/inf '
+            'coordinates or scores treated as missing (score 0)')
     return kp, score
 
 
@@ -176,17 +179,24 @@ def _scalar_square(v: np.ndarray) -> np.ndarray:
     return sq
 
 
-def _scatter_max(flat: np.ndarray, idx: np.ndarray, vals: np.ndarray,
+def _scatter_max(flat: np.ndarray,
+                 idx: np.ndarray,
+                 vals: np.ndarray,
                  fresh: bool = False) -> None:
-    """``flat[idx] = max(flat[idx], vals)``; ``idx`` unique except for the
-    trash slot ``len(flat) - 1`` that masked elements point to. ``fresh``:
-    nothing was drawn there yet (the volume is zero), so assign."""
+    """``flat[idx] = max(flat[idx], vals)``. ``idx`` may repeat only where
+    the repeats carry the same value (a limb piece's padding) or point to
+    the trash slot ``len(flat) - 1`` (masked elements). ``fresh``: nothing
+    was drawn there yet (the volume is zero), so assign."""
     flat[idx] = vals if fresh else np.maximum(flat[idx], vals)
 
 
-def render_points(flat: np.ndarray, shape: Tuple[int, int, int, int],
-                  base: np.ndarray, centers: np.ndarray, values: np.ndarray,
-                  sigma: float, fresh: bool = False) -> None:
+def render_points(flat: np.ndarray,
+                  shape: Tuple[int, int, int, int],
+                  base: np.ndarray,
+                  centers: np.ndarray,
+                  values: np.ndarray,
+                  sigma: float,
+                  fresh: bool = False) -> None:
     """Max-combine truncated Gaussians into a ``[T, C, H, W]`` volume.
 
     ``flat`` is the volume flattened plus one trash element; ``base[i]`` is
@@ -256,10 +266,12 @@ def render_limbs(flat: np.ndarray, shape: Tuple[int, int, int, int],
     base, person, a, b = base[keep], person[keep], starts[keep], ends[keep]
     value, sa = value[keep], start_values[keep]
     r = np.float32(3 * sigma)
-    x0, x1 = _windows(np.minimum(a[:, 0], b[:, 0]) - r,
-                      np.maximum(a[:, 0], b[:, 0]) + r, w)
-    y0, y1 = _windows(np.minimum(a[:, 1], b[:, 1]) - r,
-                      np.maximum(a[:, 1], b[:, 1]) + r, h)
+    x0, x1 = _windows(
+        np.minimum(a[:, 0], b[:, 0]) - r,
+        np.maximum(a[:, 0], b[:, 0]) + r, w)
+    y0, y1 = _windows(
+        np.minimum(a[:, 1], b[:, 1]) - r,
+        np.maximum(a[:, 1], b[:, 1]) + r, h)
     ok = (x1 > x0) & (y1 > y0)
     d2_ab = _scalar_square(a[:, 0] - b[:, 0]) + \
         _scalar_square(a[:, 1] - b[:, 1])
@@ -277,27 +289,38 @@ def render_limbs(flat: np.ndarray, shape: Tuple[int, int, int, int],
 
 def _render_limb_items(flat, w, sigma, base, person, a, b, d2_ab, value, x0,
                        x1, y0, y1) -> None:
+    """Split limb windows into (limb, row) pieces of the band around each
+    segment (:func:`_row_bands`) and render them in chunks of about
+    ``LIMB_CHUNK`` pixels (:func:`_render_limb_rows`)."""
     nrows = y1 - y0
     inst = np.repeat(np.arange(len(base)), nrows)
     y = np.arange(len(inst)) - np.repeat(np.cumsum(nrows) - nrows, nrows) + \
         y0[inst]
-    xl, xr = _row_bands(a[inst].astype(np.float64),
-                        b[inst].astype(np.float64), y, x0[inst], x1[inst],
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    xl, xr = _row_bands(a64[:, 0][inst], a64[:, 1][inst], b64[:, 0][inst],
+                        b64[:, 1][inst], y, x0[inst], x1[inst],
                         BAND_SIGMAS * sigma)
     width = xr - xl
-    # person-major, then by width, so that a chunk (one person: its maps are
-    # distinct) padded to its widest piece wastes little
+    # Person-major, then by width (radix sort), so that a chunk (one person:
+    # its maps are distinct) padded to its widest piece wastes little; the
+    # stable sort keeps equal widths in memory order for the scatter.
     key = person[inst] * (int(width.max()) + 1) + width
-    order = np.argsort(key.astype(np.uint16) if key.max() < 1 << 16 else key,
-                       kind='stable')
+    order = np.argsort(
+        key.astype(np.uint16) if key.max() < 1 << 16 else key, kind='stable')
     order = order[width[order] > 0]
     inst, y, xl, width = inst[order], y[order], xl[order], width[order]
-    items = dict(a=a[inst], b=b[inst], y=y.astype(np.float32),
-                 x=xl.astype(np.float32), width=width,
-                 row=base[inst] + y * w, value=value[inst],
-                 d2_ab=d2_ab[inst])
-    owner = person[inst]
-    ends = np.flatnonzero(np.diff(owner)) + 1
+    items = dict(
+        ax=a[:, 0][inst],
+        ay=a[:, 1][inst],
+        bx=b[:, 0][inst],
+        by=b[:, 1][inst],
+        y=y.astype(np.float32),
+        x=xl.astype(np.float32),
+        width=width,
+        row=base[inst] + y * w,
+        value=value[inst],
+        d2_ab=d2_ab[inst])
+    ends = np.flatnonzero(np.diff(person[inst])) + 1
     i = 0
     for stop in list(ends) + [len(inst)]:  # one person at a time
         fresh = i == 0  # the first person's limb maps are still empty
@@ -306,42 +329,41 @@ def _render_limb_items(flat, w, sigma, base, person, a, b, d2_ab, value, x0,
             cost = np.arange(1, LIMB_CHUNK + 1)[:stop - i] * \
                 width[i:min(i + LIMB_CHUNK, stop)]
             n = max(1, int(np.searchsorted(cost, LIMB_CHUNK, side='right')))
-            # memory order inside the chunk: the scatter walks the volume
-            local = i + np.argsort(items['row'][i:i + n], kind='stable')
-            _render_limb_rows(flat, sigma, fresh,
-                              **{k: v[local]
-                                 for k, v in items.items()})
+            _render_limb_rows(flat, sigma, fresh, **{
+                k: v[i:i + n]
+                for k, v in items.items()
+            })
             i += n
 
 
-def _row_bands(a, b, y, x0, x1, radius):
+def _row_bands(ax, ay, bx, by, y, x0, x1, radius):
     """For the row ``y`` of the window ``[x0, x1)`` of segment ``a -> b``
     (1D arrays of items), the columns ``[xl, xr)`` that can lie within
     ``radius`` of the segment: the x-span of the segment points with
     ``|q_y - y| <= radius`` widened by ``radius``, cut to the strip of
     half-width ``radius`` around the line, clipped to the window."""
-    u = b - a
-    ay, ux, uy = a[:, 1], u[:, 0], u[:, 1]
+    ux, uy = bx - ax, by - ay
     level = uy == 0  # horizontal limb: the row may see the whole segment
-    with np.errstate(divide='ignore', invalid='ignore'):
+    with np.errstate(divide='ignore', invalid='ignore'):  # uy == 0 rows
         s1 = (y - radius - ay) / uy
         s2 = (y + radius - ay) / uy
-        cross_x = a[:, 0] + (y - ay) * (ux / uy)
+        cross_x = ax + (y - ay) * (ux / uy)
         half = radius * np.sqrt(ux * ux + uy * uy) / np.abs(uy)
+        strip_l, strip_r = cross_x - half, cross_x + half
     lo = np.where(level, 0., np.clip(np.minimum(s1, s2), 0, 1))
     hi = np.where(level, 1., np.clip(np.maximum(s1, s2), 0, 1))
-    xa, xb = a[:, 0] + lo * ux, a[:, 0] + hi * ux
+    xa, xb = ax + lo * ux, ax + hi * ux
     xl = np.floor(np.minimum(xa, xb) - radius)
     xr = np.floor(np.maximum(xa, xb) + radius) + 1
-    xl = np.where(level, xl, np.maximum(xl, np.floor(cross_x - half)))
-    xr = np.where(level, xr, np.minimum(xr, np.floor(cross_x + half) + 1))
+    xl = np.where(level, xl, np.maximum(xl, np.floor(strip_l)))
+    xr = np.where(level, xr, np.minimum(xr, np.floor(strip_r) + 1))
     xl = np.clip(xl, x0, x1)
     xr = np.clip(np.maximum(xr, xl), x0, x1)
     return xl.astype(np.int64), xr.astype(np.int64)
 
 
-def _render_limb_rows(flat, sigma, fresh, a, b, y, x, width, row, value,
-                      d2_ab) -> None:
+def _render_limb_rows(flat, sigma, fresh, ax, ay, bx, by, y, x, width, row,
+                      value, d2_ab) -> None:
     """Limb values on row pieces ``(y, x .. x + width - 1)`` (a chunk; ``row``
     = flat index of each piece's row), with GeneratePoseTarget's float32
     operations in its order:
@@ -352,8 +374,7 @@ def _render_limb_rows(flat, sigma, fresh, a, b, y, x, width, row, value,
     pixel: the repeats get the same index and the same value, so they write
     nothing new.
     """
-    ax, ay = a[:, :1], a[:, 1:]
-    bx, by = b[:, :1], b[:, 1:]
+    ax, ay, bx, by = ax[:, None], ay[:, None], bx[:, None], by[:, None]
     yy = y[:, None]
     px = x[:, None] + np.arange(int(width.max()), dtype=np.float32)
     np.minimum(px, (x + (width - 1).astype(np.float32))[:, None], out=px)
@@ -363,8 +384,7 @@ def _render_limb_rows(flat, sigma, fresh, a, b, y, x, width, row, value,
     coeff = (d2_start - d2_end + d2_ab) / np.float32(2.) / d2_ab
     d2_line = (px - (ax + coeff * (bx - ax)))**2
     d2_line += (yy - (ay + coeff * (by - ay)))**2
-    d2 = np.where(coeff <= 0, d2_start,
-                  np.where(coeff >= 1, d2_end, d2_line))
+    d2 = np.where(coeff <= 0, d2_start, np.where(coeff >= 1, d2_end, d2_line))
     d2 *= np.float32(-0.5 / sigma**2)
     patch = np.exp(d2, out=d2)
     patch *= value[:, None]
@@ -373,11 +393,14 @@ def _render_limb_rows(flat, sigma, fresh, a, b, y, x, width, row, value,
     _scatter_max(flat, idx, patch, fresh)
 
 
-def render_volume(kps: np.ndarray, scores: np.ndarray, img_hw: Tuple[int,
-                                                                    int],
-                  sigma: float, with_kp: bool = True, with_limb: bool = False,
-                  skeletons: Sequence[Sequence[int]] = COCO_SKELETONS
-                  ) -> np.ndarray:
+def render_volume(
+        kps: np.ndarray,
+        scores: np.ndarray,
+        img_hw: Tuple[int, int],
+        sigma: float,
+        with_kp: bool = True,
+        with_limb: bool = False,
+        skeletons: Sequence[Sequence[int]] = COCO_SKELETONS) -> np.ndarray:
     """``[T, C, H, W]`` float32 maps of keypoints ``[M, T, K, 2]`` with
     per-joint values ``[M, T, K]``: ``K`` joint channels (if ``with_kp``)
     followed by ``len(skeletons)`` limb channels (if ``with_limb``); persons
@@ -393,16 +416,23 @@ def render_volume(kps: np.ndarray, scores: np.ndarray, img_hw: Tuple[int,
         if with_kp:
             base = ((tt * num_c + np.arange(k)) * (h * w)).reshape(-1)
             for p in range(m):  # one person per call: (t, c) maps distinct
-                render_points(flat, shape, base, kps[p].reshape(-1, 2),
-                              scores[p].reshape(-1), sigma, fresh=p == 0)
+                render_points(
+                    flat,
+                    shape,
+                    base,
+                    kps[p].reshape(-1, 2),
+                    scores[p].reshape(-1),
+                    sigma,
+                    fresh=p == 0)
         if with_limb and len(skeletons):
             sk = np.asarray(skeletons, np.int64).reshape(-1, 2)
             c0 = k if with_kp else 0
             base = ((tt * num_c + c0 + np.arange(len(sk))) *
                     (h * w)).reshape(-1)
             render_limbs(flat, shape, np.tile(base, m),
-                         np.repeat(np.arange(m), len(base)),
-                         kps[:, :, sk[:, 0]].reshape(-1, 2),
+                         np.repeat(np.arange(m),
+                                   len(base)), kps[:, :, sk[:,
+                                                            0]].reshape(-1, 2),
                          kps[:, :, sk[:, 1]].reshape(-1, 2),
                          scores[:, :, sk[:, 0]].reshape(-1),
                          scores[:, :, sk[:, 1]].reshape(-1), sigma)
@@ -532,8 +562,7 @@ class PoseHeatmapVolume(BaseTransform):
         if self.double:
             order = self._flip_order(kps.shape[2], heatmap.shape[1])
             heatmap = np.concatenate([heatmap, heatmap[:, order, :, ::-1]])
-        key = self.out_key or ('heatmap_imgs' if 'imgs' in results else
-                               'imgs')
+        key = self.out_key or ('heatmap_imgs' if 'imgs' in results else 'imgs')
         results[key] = heatmap
         return results
 
@@ -641,8 +670,8 @@ class JointHeatmaps(BaseTransform):
                            np.float32(0)).astype(np.float32)
             gy *= val[..., None]
             for p in range(m):  # max over persons, one [T, K, h, w] at a time
-                np.maximum(out, gy[p][..., :, None] * gx[p][..., None, :],
-                           out=out)
+                np.maximum(
+                    out, gy[p][..., :, None] * gx[p][..., None, :], out=out)
         results[self.out_key] = out
         return results
 

@@ -156,8 +156,8 @@ class SkeletonROIMosaic(BaseTransform):
     def _sample(self, num: int) -> np.ndarray:
         tau = self.num_frames
         if self.test_mode:
-            return np.floor((np.arange(tau) + 0.5) * num / tau).astype(
-                np.int64)
+            return np.floor(
+                (np.arange(tau) + 0.5) * num / tau).astype(np.int64)
         if num >= tau:
             return np.sort(np.random.choice(num, tau, replace=False))
         extra = np.random.randint(0, num, size=tau - num)
@@ -195,16 +195,18 @@ class SkeletonROIMosaic(BaseTransform):
         valid = scores > self.score_thr  # [M, T, K]
         persons = np.flatnonzero(valid.any((1, 2)))[:2]
         if not len(persons):
-            warn_sample(results, f'{name}: no person with a valid joint in '
-                        'the clip; the ROI mosaic is all zeros')
+            warn_sample(
+                results, f'{name}: no person with a valid joint in '
+                'the clip; the ROI mosaic is all zeros')
 
         frames = self._sample(num)
         n = max(len(persons), 1)
         ch, cw = self.cell_size
         crop_h, crop_w = self.crop_size
         sub_w = [cw // n + (1 if i < cw % n else 0) for i in range(n)]
-        crop_sub_w = [crop_w // n + (1 if i < crop_w % n else 0)
-                      for i in range(n)]
+        crop_sub_w = [
+            crop_w // n + (1 if i < crop_w % n else 0) for i in range(n)
+        ]
         first = np.asarray(imgs[0])
         parts, tau = len(self.joints), len(frames)
         mosaic = np.zeros((parts * ch, tau * cw) + first.shape[2:],
@@ -236,13 +238,14 @@ class SkeletonROIMosaic(BaseTransform):
 
         cols = np.arange(tau)[None, :, None]
         rows = np.arange(parts)[:, None, None]
-        boxes = np.stack(np.broadcast_arrays(
-            cols * cw * sx, rows * ch * sy, (cols + 1) * cw * sx,
-            (rows + 1) * ch * sy), -1)[:, :, 0].astype(np.float32)
-        pboxes = np.stack(np.broadcast_arrays(
-            (cols * cw + sub_x[:-1]) * sx, rows * ch * sy,
-            (cols * cw + sub_x[1:]) * sx, (rows + 1) * ch * sy),
-            -1).astype(np.float32)
+        boxes = np.stack(
+            np.broadcast_arrays(cols * cw * sx, rows * ch * sy,
+                                (cols + 1) * cw * sx, (rows + 1) * ch * sy),
+            -1)[:, :, 0].astype(np.float32)
+        pboxes = np.stack(
+            np.broadcast_arrays((cols * cw + sub_x[:-1]) * sx, rows * ch * sy,
+                                (cols * cw + sub_x[1:]) * sx,
+                                (rows + 1) * ch * sy), -1).astype(np.float32)
         inds = results.get(f'{self.modality}_inds', results.get('frame_inds'))
         inds = None if inds is None else np.asarray(inds).reshape(-1)
         frame_inds = inds[frames] if inds is not None and len(inds) == num \
@@ -252,9 +255,14 @@ class SkeletonROIMosaic(BaseTransform):
         results[f'{self.out_name}_original_shape'] = mosaic.shape[:2]
         results['roi_cells'] = dict(
             parts=self.part_names,
-            joints=np.array(self.joints, np.int64), frames=frames,
-            frame_inds=frame_inds, num_persons=len(persons), boxes=boxes,
-            person_boxes=pboxes, src_boxes=src, valid=ok,
+            joints=np.array(self.joints, np.int64),
+            frames=frames,
+            frame_inds=frame_inds,
+            num_persons=len(persons),
+            boxes=boxes,
+            person_boxes=pboxes,
+            src_boxes=src,
+            valid=ok,
             mosaic_shape=mosaic.shape[:2])
         return results
 

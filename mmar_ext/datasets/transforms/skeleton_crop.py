@@ -28,7 +28,9 @@ from .heatmap import read_keypoints, sample_name, warn_sample
 BOUNDS = ('shift', 'clip', 'pad')
 
 
-def skeleton_box(kps: np.ndarray, valid: np.ndarray, img_hw: Tuple[int, int],
+def skeleton_box(kps: np.ndarray,
+                 valid: np.ndarray,
+                 img_hw: Tuple[int, int],
                  padding: float = 0.25,
                  hw_ratio: Optional[Tuple[float, float]] = (1., 1.),
                  bound: str = 'shift') -> Optional[Tuple[int, int, int, int]]:
@@ -143,14 +145,14 @@ class SkeletonBoxCrop(BaseTransform):
             keypoints' pixel space. Defaults to ``('rgb',)``.
     """
 
-    def __init__(self,
-                 padding: float = 0.25,
-                 hw_ratio: Optional[Union[float, Tuple[float,
-                                                       float]]] = 1.,
-                 threshold: int = 10,
-                 score_thr: float = 0.,
-                 bound: str = 'shift',
-                 modalities: Sequence[str] = ('rgb', )) -> None:
+    def __init__(
+        self,
+        padding: float = 0.25,
+        hw_ratio: Optional[Union[float, Tuple[float, float]]] = 1.,
+        threshold: int = 10,
+        score_thr: float = 0.,
+        bound: str = 'shift',
+        modalities: Sequence[str] = ('rgb', )) -> None:
         if padding < 0:
             raise ValueError(f'padding must be >= 0, got {padding}')
         if bound not in BOUNDS:

@@ -1,0 +1,66 @@
+"""Accuracy under missing modalities (paper 001, Tables 1, 4, 5).
+
+A model trained with modalities ``M`` is tested with every non-empty subset
+``S`` of ``M``; ``Δ = Acc_full - Acc_S`` and the mean discrepancy
+``mean Δ`` over the proper subsets are the paper's robustness figures
+(Table 4: "Δ is defined as accuracy discrepancy between full modality and
+missing modality cases"). The test loop, dataloader and metrics are the
+runner's own; only the model's test modalities change between passes
+(:meth:`MultiModalRecognizer.set_test_modalities`), so absent modalities'
+encoders are not run.
+"""
+import itertools
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from mmengine.model import is_model_wrapper
+
+
+def modality_subsets(modalities: Sequence[str]) -> List[Tuple[str, ...]]:
+    """Non-empty subsets, largest first, in the paper's order within a size
+    (e.g. R+D+I, R+D, R+I, D+I, R, D, I)."""
+    return [combo for k in range(len(modalities), 0, -1)
+            for combo in itertools.combinations(modalities, k)]
+
+
+def evaluate_missing_modalities(
+        runner, subsets: Optional[Sequence[Sequence[str]]] = None,
+        metric: str = 'acc/top1') -> List[Dict]:
+    """Run ``runner.test()`` once per modality subset.
+
+    Args:
+        runner: an MMEngine runner whose model is a ``MultiModalRecognizer``
+            with its weights loaded (``load_from``).
+        subsets: modality subsets to test; default: all non-empty subsets.
+        metric: the metric key that ``delta`` is computed on.
+
+    Returns:
+        list[dict]: per subset ``modalities``, the test metrics, and
+        ``delta`` (full-modality minus this subset's ``metric``).
+    """
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    if not hasattr(model, 'set_test_modalities'):
+        raise TypeError(f'{type(model).__name__} cannot drop modalities at '
+                        'test time (no set_test_modalities)')
+    subsets = [tuple(s) for s in subsets] if subsets is not None \
+        else modality_subsets(model.modalities)
+    rows = []
+    try:
+        for subset in subsets:
+            model.set_test_modalities(subset)
+            rows.append(dict(modalities=subset, **runner.test()))
+    finally:
+        model.set_test_modalities(None)
+    full = next((r[metric] for r in rows
+                 if set(r['modalities']) == set(model.modalities)), None)
+    for r in rows:
+        r['missing'] = set(r['modalities']) != set(model.modalities)
+        r['delta'] = None if full is None else full - r[metric]
+    return rows
+
+
+def mean_delta(rows: Sequence[Dict]) -> Optional[float]:
+    """Mean Δ over the rows with missing modalities (Table 4's mean Δ)."""
+    deltas = [r['delta'] for r in rows
+              if r['missing'] and r['delta'] is not None]
+    return sum(deltas) / len(deltas) if deltas else None

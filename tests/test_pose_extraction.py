@@ -1,0 +1,388 @@
+"""Tests of data_prep.pose (HRNet pose extraction) on tiny generated videos.
+
+The real MMDetection / MMPose models are built from the packaged configs
+with random weights and saved as local checkpoints, so the whole loading path
+is the real one. To stay fast on a CPU the detector's test resize is reduced
+(``test_dataloader.dataset.pipeline.1.scale``) and the pose flip test is off;
+random weights still give boxes above the score threshold.
+"""
+import logging
+import os
+import pickle
+
+import cv2
+import numpy as np
+import pytest
+
+import mmar_ext  # noqa: F401  (compat fixes first)
+from data_prep import pose_extraction
+from data_prep.pose import models, runner
+from data_prep.pose.extractor import PoseExtractor
+from data_prep.pose.reference import extract_frame_by_frame
+from data_prep.pose.runner import (ExtractionOptions, PoseExtractionError,
+                                   merge_results, run_extraction)
+from data_prep.pose.tracking import box_iou, track_persons
+from data_prep.pose.video import BadVideoError, VideoFrames, read_all_frames
+
+SIZE = (128, 96)  # (W, H) of the test videos
+DET_CFG_OPTIONS = {'test_dataloader.dataset.pipeline.1.scale': (256, 192)}
+POSE_CFG_OPTIONS = {'model.test_cfg.flip_test': False}
+NAMES = ['S001C001P001R001A001', 'S001C002P002R001A050',
+         'S002C001P003R002A013']
+
+
+# --------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------
+def write_video(path, frames=4, size=SIZE):
+    """An MJPG .avi of a bright rectangle moving on a grey background."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 10,
+                             size)
+    assert writer.isOpened()
+    for i in range(frames):
+        image = np.full((size[1], size[0], 3), 70, np.uint8)
+        cv2.rectangle(image, (20 + 6 * i, 10), (55 + 6 * i, 90),
+                      (200, 170, 150), -1)
+        cv2.circle(image, (90, 30 + 4 * i), 12, (40, 90, 220), -1)
+        writer.write(image)
+    writer.release()
+    return str(path)
+
+
+def write_ann(path, raw_root, names, frames=None):
+    """An annotation pkl of docs/data_format.md with colour-joint keypoints
+    (in the 1920x1080 space, as without an RGB video)."""
+    frames = frames or {}
+    annotations = []
+    for label, name in enumerate(names):
+        total = frames.get(name, 4)
+        annotations.append(dict(
+            frame_dir=name, label=label, total_frames=total,
+            img_shape=(1080, 1920), original_shape=(1080, 1920),
+            num_frames=dict(rgb=4), modality_shapes=dict(rgb=(1080, 1920)),
+            rgb_path=f'nturgb+d_rgb/{name}_rgb.avi',
+            keypoint=np.ones((1, total, 17, 2), np.float32),
+            keypoint_score=np.ones((1, total, 17), np.float32),
+            keypoint_3d=np.zeros((1, total, 25, 3), np.float32)))
+    data = dict(split=dict(xsub_train=list(names), xsub_val=[]),
+                annotations=annotations,
+                meta=dict(dataset='ntu60', raw_root=str(raw_root),
+                          keypoint_source='ntu_color'))
+    with open(path, 'wb') as f:
+        pickle.dump(data, f)
+    return str(path)
+
+
+def make_dataset(root, names, frames=None):
+    raw = root / 'raw'
+    for name in names:
+        write_video(raw / 'nturgb+d_rgb' / f'{name}_rgb.avi')
+    return write_ann(root / 'ann.pkl', raw, names, frames), str(raw)
+
+
+@pytest.fixture(scope='module')
+def checkpoints(tmp_path_factory):
+    """Random-weight checkpoints of the packaged detector and pose configs."""
+    import torch
+    from mmengine.logging import MMLogger
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
+    folder = tmp_path_factory.mktemp('checkpoints')
+    torch.manual_seed(0)
+    det = models.build_detector(checkpoint=None, device='cpu',
+                                cfg_options=DET_CFG_OPTIONS)
+    pose = models.build_pose_model(checkpoint=None, device='cpu',
+                                   cfg_options=POSE_CFG_OPTIONS)
+    det_file, pose_file = folder / 'det.pth', folder / 'pose.pth'
+    torch.save({'state_dict': det.state_dict(),
+                'meta': {'dataset_meta': {'classes': ('person', )}}},
+               det_file)
+    torch.save({'state_dict': pose.state_dict()}, pose_file)
+    return str(det_file), str(pose_file)
+
+
+def options(checkpoints, **kwargs):
+    kwargs.setdefault('batch_size', 4)
+    return ExtractionOptions(
+        det_checkpoint=checkpoints[0], pose_checkpoint=checkpoints[1],
+        det_cfg_options=DET_CFG_OPTIONS, pose_cfg_options=POSE_CFG_OPTIONS,
+        **kwargs)
+
+
+@pytest.fixture(scope='module')
+def loaded_models(checkpoints):
+    det = models.build_detector(models.DEFAULT_DET_CONFIG, checkpoints[0],
+                                'cpu', DET_CFG_OPTIONS)
+    pose = models.build_pose_model(models.DEFAULT_POSE_CONFIG,
+                                   checkpoints[1], 'cpu', POSE_CFG_OPTIONS)
+    return det, pose
+
+
+# --------------------------------------------------------------------------
+# Person tracking
+# --------------------------------------------------------------------------
+def test_box_iou():
+    iou = box_iou([[0, 0, 10, 10]], [[0, 0, 10, 10], [5, 0, 15, 10],
+                                     [20, 20, 30, 30]])
+    np.testing.assert_allclose(iou, [[1.0, 1 / 3, 0.0]])
+
+
+def test_track_persons_keeps_identities():
+    """Two persons walking towards each other (overlapping at the end),
+    listed in shuffled order, one missing in a frame, brief clutter."""
+    rng = np.random.default_rng(0)
+
+    def person_a(t):  # moves right, highest total score
+        return [10 + 4 * t, 10, 50 + 4 * t, 100, 0.99]
+
+    def person_b(t):  # moves left
+        return [120 - 4 * t, 12, 160 - 4 * t, 98, 0.8]
+
+    detections = []
+    for t in range(12):
+        dets = [person_a(t), person_b(t)]
+        if t == 5:
+            dets = [person_b(t)]            # A not detected in frame 5
+        if t in (2, 3):
+            dets.append([200, 200, 220, 240, 0.6])  # clutter
+        dets = np.array(dets, np.float32)
+        detections.append(dets[rng.permutation(len(dets))])
+    detections.append(np.zeros((0, 5), np.float32))  # nobody in frame 12
+
+    tracks = track_persons(detections, max_persons=2)
+    assert tracks.num_persons == 2 and tracks.num_frames == 13
+    for t in range(12):
+        if t != 5:
+            np.testing.assert_allclose(tracks.boxes[0, t], person_a(t)[:4])
+            assert tracks.scores[0, t] == pytest.approx(0.99)
+        np.testing.assert_allclose(tracks.boxes[1, t], person_b(t)[:4])
+    assert not tracks.valid[0, 5] and not tracks.boxes[0, 5].any()
+    assert not tracks.valid[:, 12].any()
+    assert tracks.valid.sum() == 23
+
+    one = track_persons(detections, max_persons=1)
+    assert one.num_persons == 1
+    np.testing.assert_array_equal(one.boxes[0], tracks.boxes[0])
+
+
+def test_track_persons_gap_and_empty():
+    box = np.array([[0, 0, 10, 10, 0.9]], np.float32)
+    empty = np.zeros((0, 5), np.float32)
+    # a gap of 2 frames is bridged with max_gap=2, not with max_gap=1
+    clip = [box, empty, empty, box]
+    assert track_persons(clip, max_persons=2, max_gap=2).num_persons == 1
+    split = track_persons(clip, max_persons=2, max_gap=1)
+    assert split.num_persons == 2
+    assert split.valid.tolist() == [[True, False, False, False],
+                                    [False, False, False, True]]
+    nobody = track_persons([empty, empty], max_persons=2)
+    assert nobody.num_persons == 0 and nobody.num_frames == 2
+    with pytest.raises(ValueError):
+        track_persons(clip, max_persons=0)
+
+
+def test_frame_without_person_is_missing_pose(loaded_models, monkeypatch):
+    """Patched detector output: no box in frame 1 gives zeros with score 0
+    there (no whole-image box), the kept persons keep their slots."""
+    det, pose = loaded_models
+    extractor = PoseExtractor(det, pose, max_persons=2, batch_size=2,
+                              optimize=False)
+    boxes = {0: [[10, 10, 50, 90, 0.9], [70, 10, 110, 90, 0.8]],
+             1: [],
+             2: [[12, 10, 52, 90, 0.9]]}
+    monkeypatch.setattr(
+        extractor, 'detect', lambda frames: [
+            np.array(boxes[i], np.float32).reshape(-1, 5)
+            for i in range(len(frames))])
+    frames = [np.full((96, 128, 3), 100 + 20 * i, np.uint8)
+              for i in range(3)]
+    result = extractor.extract_frames(frames)
+    assert result.keypoint.shape == (2, 3, 17, 2)
+    assert result.img_shape == (96, 128)
+    assert not result.keypoint[:, 1].any()
+    assert not result.keypoint_score[:, 1].any()
+    assert not result.keypoint[1, 2].any()  # person 1 left after frame 0
+    # (random weights: scores are heatmap maxima of any sign, not zeros)
+    assert result.keypoint_score[0, 0].any()
+    assert result.keypoint_score[0, 2].any()
+    assert result.keypoint_score[1, 0].any()
+    # keypoints lie in their person's padded crop (x 10..50 -> -7.5..67.5;
+    # a non-positive heatmap maximum is put one heatmap pixel outside)
+    x = result.keypoint[0, 0, :, 0]
+    assert (x > -10).all() and (x < 70).all()
+    x = result.keypoint[1, 0, :, 0]
+    assert (x > 50).all() and (x < 130).all()
+    np.testing.assert_allclose(result.bbox[0, 2], boxes[2][0])
+
+
+# --------------------------------------------------------------------------
+# Batched extraction == frame-by-frame
+# --------------------------------------------------------------------------
+def test_batched_equals_frame_by_frame(tmp_path, loaded_models):
+    det, pose = loaded_models
+    video = write_video(tmp_path / 'clip.avi', frames=5)
+    frames = read_all_frames(video)
+    reference = extract_frame_by_frame(det, pose, frames, max_persons=2)
+    # 5 frames in batches of 2: full and partial batches; default
+    # optimisation (BN folding, channels-last) on
+    extractor = PoseExtractor(det, pose, max_persons=2, batch_size=2)
+    batched = extractor.extract_video(video)
+    assert reference.bbox[..., 4].any(), 'random detector found no box'
+    assert batched.keypoint.shape == reference.keypoint.shape
+    np.testing.assert_array_equal(batched.bbox[..., 4] > 0,
+                                  reference.bbox[..., 4] > 0)
+    np.testing.assert_allclose(batched.bbox, reference.bbox, atol=1e-2)
+    np.testing.assert_allclose(batched.keypoint, reference.keypoint,
+                               atol=1e-2)
+    np.testing.assert_allclose(batched.keypoint_score,
+                               reference.keypoint_score, atol=1e-3)
+    assert batched.img_shape == reference.img_shape == (96, 128)
+
+
+# --------------------------------------------------------------------------
+# Dataset runs: resume, workers, merge
+# --------------------------------------------------------------------------
+def test_interrupted_run_resumes(tmp_path, checkpoints):
+    ann_file, _ = make_dataset(tmp_path, NAMES)
+    out_dir = tmp_path / 'out'
+    opts = options(checkpoints, max_persons=1)
+    first = run_extraction(ann_file, out_dir, workers=1, device='cpu',
+                           progress=False, options=opts)
+    assert sorted(first.processed) == sorted(NAMES)
+    files = {n: runner.result_file(out_dir, n) for n in NAMES}
+    kept_mtime = os.stat(files[NAMES[0]]).st_mtime_ns
+
+    # interruption: one result never written, one written half (a
+    # non-atomic copy), a stale temporary file of a killed write
+    os.remove(files[NAMES[1]])
+    with open(files[NAMES[2]], 'r+b') as f:
+        f.truncate(os.path.getsize(files[NAMES[2]]) // 2)
+    stale = out_dir / '.tmp_killed.pkl'
+    stale.write_bytes(b'partial')
+    os.utime(stale, (1e9, 1e9))
+
+    second = run_extraction(ann_file, out_dir, workers=1, device='cpu',
+                            progress=False, options=opts)
+    assert second.already_done == [NAMES[0]]
+    assert sorted(second.processed) == sorted(NAMES[1:])
+    assert os.stat(files[NAMES[0]]).st_mtime_ns == kept_mtime
+    assert not stale.exists()
+    assert sorted(os.listdir(out_dir)) == sorted(f'{n}.pkl' for n in NAMES)
+
+    third = run_extraction(ann_file, out_dir, workers=1, device='cpu',
+                           progress=False, options=opts)
+    assert third.processed == [] and len(third.already_done) == 3
+    # other settings make a stored result stale
+    jobs, _ = runner.list_jobs(runner.load_annotations(ann_file))
+    assert runner.is_done(jobs[0], out_dir, opts.stamp())
+    assert not runner.is_done(
+        jobs[0], out_dir, options(checkpoints, max_persons=2).stamp())
+
+    merged = merge_results(ann_file, out_dir)
+    assert [a['frame_dir'] for a in merged['annotations']] == NAMES
+
+
+def test_workers_merge_and_pose_dataset(tmp_path, checkpoints):
+    """Two spawned workers; the merged pkl loads in MMAction2's
+    PoseDataset."""
+    from mmaction.datasets import PoseDataset
+    names = NAMES[:2]
+    # the second sample's clock has 6 frames for its 4-frame video
+    ann_file, _ = make_dataset(tmp_path, names, frames={names[1]: 6})
+    out_dir = tmp_path / 'out'
+    summary = run_extraction(ann_file, out_dir, workers=2, device='cpu',
+                             progress=False, options=options(checkpoints))
+    assert sorted(summary.processed) == sorted(names)
+    merged_file = str(tmp_path / 'merged.pkl')
+    merge_results(ann_file, out_dir, merged_file)
+
+    with open(merged_file, 'rb') as f:
+        data = pickle.load(f)
+    assert data['meta']['keypoint_source'] == 'hrnet'
+    assert data['meta']['pose_extraction']['missing'] == []
+    for ann in data['annotations']:
+        m, t = ann['keypoint'].shape[:2]
+        assert 1 <= m <= 2 and t == ann['total_frames']
+        assert ann['keypoint'].shape == (m, t, 17, 2)
+        assert ann['keypoint_score'].shape == (m, t, 17)
+        assert ann['keypoint'].dtype == np.float32
+        assert ann['img_shape'] == ann['original_shape'] == (96, 128)
+        assert ann['modality_shapes']['rgb'] == (96, 128)
+        assert ann['keypoint_3d'].shape[1] == t  # untouched
+    # clock frame t of 6 shows video frame t * 4 // 6
+    result = runner.load_result(runner.result_file(out_dir, names[1]))
+    np.testing.assert_array_equal(data['annotations'][1]['keypoint'],
+                                  result['keypoint'][:, [0, 0, 1, 2, 2, 3]])
+
+    dataset = PoseDataset(ann_file=merged_file, split='xsub_train',
+                          pipeline=[dict(type='PoseDecode')])
+    assert len(dataset) == 2
+    sample = dataset[1]
+    assert sample['keypoint'].shape[1:] == (6, 17, 2)
+    assert sample['keypoint_score'].shape[1:] == (6, 17)
+
+
+# --------------------------------------------------------------------------
+# Bad input
+# --------------------------------------------------------------------------
+def write_zero_frame_video(path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 10,
+                             SIZE)
+    writer.release()
+    return str(path)
+
+
+def test_bad_videos_name_the_file(tmp_path):
+    corrupt = tmp_path / 'corrupt.avi'
+    corrupt.write_bytes(b'RIFF' + bytes(range(256)) * 8)
+    empty = write_zero_frame_video(tmp_path / 'empty.avi')
+    for path in (str(corrupt), empty, str(tmp_path / 'absent.avi')):
+        with pytest.raises(BadVideoError) as info:
+            VideoFrames(path)
+        assert path in str(info.value)
+    assert len(VideoFrames(write_video(tmp_path / 'ok.avi'))) == 4
+
+
+def test_cli_bad_video_error_then_skip(tmp_path, checkpoints, capsys):
+    names = NAMES[:3]
+    ann_file, raw = make_dataset(tmp_path, names)
+    corrupt = os.path.join(raw, 'nturgb+d_rgb', f'{names[1]}_rgb.avi')
+    with open(corrupt, 'wb') as f:
+        f.write(b'not a video at all' * 100)
+    empty = write_zero_frame_video(
+        os.path.join(raw, 'nturgb+d_rgb', f'{names[2]}_rgb.avi'))
+    out_dir = str(tmp_path / 'out')
+    args = ['--ann-file', ann_file, '--out-dir', out_dir, '--workers', '1',
+            '--device', 'cpu', '--batch-size', '4', '--max-persons', '1',
+            '--det-checkpoint', checkpoints[0],
+            '--pose-checkpoint', checkpoints[1], '--no-progress',
+            '--det-cfg-options',
+            'test_dataloader.dataset.pipeline.1.scale=(256,192)',
+            '--pose-cfg-options', 'model.test_cfg.flip_test=False']
+
+    assert pose_extraction.main(args) == 1
+    err = capsys.readouterr().err
+    assert corrupt in err and names[1] in err
+    # the run stopped at the bad video; the good one before it is kept and
+    # the annotation file is untouched
+    assert os.listdir(out_dir) == [f'{names[0]}.pkl']
+    with open(ann_file, 'rb') as f:
+        assert pickle.load(f)['meta']['keypoint_source'] == 'ntu_color'
+
+    assert pose_extraction.main(args + ['--skip-bad']) == 0
+    err = capsys.readouterr().err
+    assert corrupt in err and empty in err
+    with open(ann_file, 'rb') as f:
+        data = pickle.load(f)
+    assert data['meta']['keypoint_source'] == 'hrnet'
+    assert sorted(data['meta']['pose_extraction']['missing']) == \
+        sorted(names[1:])
+    good, bad, bad_empty = data['annotations']
+    assert good['keypoint'].shape == (1, 4, 17, 2)
+    assert good['img_shape'] == (96, 128)
+    assert 'keypoint' not in bad and 'keypoint' not in bad_empty
+
+    # without results for every sample, the merge refuses by default
+    with pytest.raises(PoseExtractionError, match=names[1]):
+        merge_results(ann_file, out_dir)
