@@ -3,8 +3,9 @@
 The real MMDetection / MMPose models are built from the packaged configs
 with random weights and saved as local checkpoints, so the whole loading path
 is the real one. To stay fast on a CPU the detector's test resize is reduced
-(``test_dataloader.dataset.pipeline.1.scale``) and the pose flip test is off;
-random weights still give boxes above the score threshold.
+(``test_dataloader.dataset.pipeline.1.scale``), so is the number of RPN
+proposals (the RoI head costs the same at any image size), and the pose flip
+test is off; random weights still give boxes above the score threshold.
 """
 import logging
 import os
@@ -25,7 +26,8 @@ from data_prep.pose.tracking import box_iou, track_persons
 from data_prep.pose.video import BadVideoError, VideoFrames, read_all_frames
 
 SIZE = (128, 96)  # (W, H) of the test videos
-DET_CFG_OPTIONS = {'test_dataloader.dataset.pipeline.1.scale': (256, 192)}
+DET_CFG_OPTIONS = {'test_dataloader.dataset.pipeline.1.scale': (256, 192),
+                   'model.test_cfg.rpn.max_per_img': 100}
 POSE_CFG_OPTIONS = {'model.test_cfg.flip_test': False}
 NAMES = ['S001C001P001R001A001', 'S001C002P002R001A050',
          'S002C001P003R002A013']
@@ -50,17 +52,19 @@ def write_video(path, frames=4, size=SIZE):
     return str(path)
 
 
-def write_ann(path, raw_root, names, frames=None):
+def write_ann(path, raw_root, names, video_frames, clock=None):
     """An annotation pkl of docs/data_format.md with colour-joint keypoints
-    (in the 1920x1080 space, as without an RGB video)."""
-    frames = frames or {}
+    (in the 1920x1080 space, as without an RGB video); ``clock``: sample ->
+    total_frames when it differs from the video's frame count."""
+    clock = clock or {}
     annotations = []
     for label, name in enumerate(names):
-        total = frames.get(name, 4)
+        total = clock.get(name, video_frames)
         annotations.append(dict(
             frame_dir=name, label=label, total_frames=total,
             img_shape=(1080, 1920), original_shape=(1080, 1920),
-            num_frames=dict(rgb=4), modality_shapes=dict(rgb=(1080, 1920)),
+            num_frames=dict(rgb=video_frames),
+            modality_shapes=dict(rgb=(1080, 1920)),
             rgb_path=f'nturgb+d_rgb/{name}_rgb.avi',
             keypoint=np.ones((1, total, 17, 2), np.float32),
             keypoint_score=np.ones((1, total, 17), np.float32),
@@ -74,11 +78,12 @@ def write_ann(path, raw_root, names, frames=None):
     return str(path)
 
 
-def make_dataset(root, names, frames=None):
+def make_dataset(root, names, video_frames=2, clock=None):
     raw = root / 'raw'
     for name in names:
-        write_video(raw / 'nturgb+d_rgb' / f'{name}_rgb.avi')
-    return write_ann(root / 'ann.pkl', raw, names, frames), str(raw)
+        write_video(raw / 'nturgb+d_rgb' / f'{name}_rgb.avi', video_frames)
+    return (write_ann(root / 'ann.pkl', raw, names, video_frames, clock),
+            str(raw))
 
 
 @pytest.fixture(scope='module')
@@ -220,10 +225,10 @@ def test_frame_without_person_is_missing_pose(loaded_models, monkeypatch):
 # --------------------------------------------------------------------------
 def test_batched_equals_frame_by_frame(tmp_path, loaded_models):
     det, pose = loaded_models
-    video = write_video(tmp_path / 'clip.avi', frames=5)
+    video = write_video(tmp_path / 'clip.avi', frames=3)
     frames = read_all_frames(video)
     reference = extract_frame_by_frame(det, pose, frames, max_persons=2)
-    # 5 frames in batches of 2: full and partial batches; default
+    # 3 frames in batches of 2: a full and a partial batch; default
     # optimisation (BN folding, channels-last) on
     extractor = PoseExtractor(det, pose, max_persons=2, batch_size=2)
     batched = extractor.extract_video(video)
@@ -287,11 +292,13 @@ def test_workers_merge_and_pose_dataset(tmp_path, checkpoints):
     PoseDataset."""
     from mmaction.datasets import PoseDataset
     names = NAMES[:2]
-    # the second sample's clock has 6 frames for its 4-frame video
-    ann_file, _ = make_dataset(tmp_path, names, frames={names[1]: 6})
+    # the second sample's clock has 5 frames for its 3-frame video
+    ann_file, _ = make_dataset(tmp_path, names, video_frames=3,
+                               clock={names[1]: 5})
     out_dir = tmp_path / 'out'
     summary = run_extraction(ann_file, out_dir, workers=2, device='cpu',
-                             progress=False, options=options(checkpoints))
+                             progress=False,
+                             options=options(checkpoints, max_persons=1))
     assert sorted(summary.processed) == sorted(names)
     merged_file = str(tmp_path / 'merged.pkl')
     merge_results(ann_file, out_dir, merged_file)
@@ -302,24 +309,25 @@ def test_workers_merge_and_pose_dataset(tmp_path, checkpoints):
     assert data['meta']['pose_extraction']['missing'] == []
     for ann in data['annotations']:
         m, t = ann['keypoint'].shape[:2]
-        assert 1 <= m <= 2 and t == ann['total_frames']
+        assert m == 1 and t == ann['total_frames']
         assert ann['keypoint'].shape == (m, t, 17, 2)
         assert ann['keypoint_score'].shape == (m, t, 17)
         assert ann['keypoint'].dtype == np.float32
         assert ann['img_shape'] == ann['original_shape'] == (96, 128)
         assert ann['modality_shapes']['rgb'] == (96, 128)
         assert ann['keypoint_3d'].shape[1] == t  # untouched
-    # clock frame t of 6 shows video frame t * 4 // 6
+    # clock frame t of 5 shows video frame t * 3 // 5
     result = runner.load_result(runner.result_file(out_dir, names[1]))
+    assert result['keypoint'].shape[1] == 3
     np.testing.assert_array_equal(data['annotations'][1]['keypoint'],
-                                  result['keypoint'][:, [0, 0, 1, 2, 2, 3]])
+                                  result['keypoint'][:, [0, 0, 1, 1, 2]])
 
     dataset = PoseDataset(ann_file=merged_file, split='xsub_train',
                           pipeline=[dict(type='PoseDecode')])
     assert len(dataset) == 2
     sample = dataset[1]
-    assert sample['keypoint'].shape[1:] == (6, 17, 2)
-    assert sample['keypoint_score'].shape[1:] == (6, 17)
+    assert sample['keypoint'].shape == (1, 5, 17, 2)
+    assert sample['keypoint_score'].shape == (1, 5, 17)
 
 
 # --------------------------------------------------------------------------
@@ -379,7 +387,7 @@ def test_cli_bad_video_error_then_skip(tmp_path, checkpoints, capsys):
     assert sorted(data['meta']['pose_extraction']['missing']) == \
         sorted(names[1:])
     good, bad, bad_empty = data['annotations']
-    assert good['keypoint'].shape == (1, 4, 17, 2)
+    assert good['keypoint'].shape == (1, 2, 17, 2)
     assert good['img_shape'] == (96, 128)
     assert 'keypoint' not in bad and 'keypoint' not in bad_empty
 

@@ -553,3 +553,20 @@ def test_joint_heatmaps_hand_computed():
         dict(keypoint=kp, keypoint_score=sc * 0.5, img_shape=(64, 80)))
     assert r['joint_heatmaps'].shape == (2, 17, 8, 10)
     assert r['joint_heatmaps'].max() == pytest.approx(0.5 * np.exp(-0.0625))
+
+
+def test_joint_heatmaps_pick_the_rgb_frames_of_unsliced_keypoints():
+    kp = np.zeros((1, 20, 17, 2), np.float32)
+    kp[0, :, 0, 0] = np.arange(20) * 4 + 2  # frame f: x = 4 f + 2
+    kp[0, :, 0, 1] = 2
+    r = build(dict(type='JointHeatmaps', feat_stride=4, match_modality='rgb'))(
+        dict(
+            keypoint=kp,
+            keypoint_score=np.ones((1, 20, 17), np.float32),
+            img_shape=(8, 80),
+            total_frames=20,
+            rgb_inds=np.array([2, 5, 9]),
+            rgb_imgs=[np.zeros((8, 80, 3), np.uint8)] * 3))
+    out = r['joint_heatmaps']
+    assert out.shape == (3, 17, 2, 20)
+    assert [int(out[i, 0, 0].argmax()) for i in range(3)] == [2, 5, 9]

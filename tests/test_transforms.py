@@ -298,6 +298,15 @@ def test_pack_multimodal_inputs_collects_present_modalities():
     assert set(packed['inputs']) == {'rgb_imgs', 'depth_imgs'}
     assert packed['inputs']['depth_imgs'].shape == (1, 3, 2, 4, 4)
     assert packed['data_samples'].gt_label.item() == 3
+    # pose is packed only when rendered; extra keys on request
+    packed = PackMultiModalInputs(extra_keys=('roi_imgs', ))(dict(
+        frame_dir='S001C001P001R001A001', modalities=['rgb', 'pose'],
+        rgb_imgs=clip, roi_imgs=clip, label=0))
+    assert set(packed['inputs']) == {'rgb_imgs', 'roi_imgs'}
+    packed = PackMultiModalInputs()(dict(
+        frame_dir='S001C001P001R001A001', modalities=['rgb', 'pose'],
+        rgb_imgs=clip, pose_imgs=clip, label=0))
+    assert set(packed['inputs']) == {'rgb_imgs', 'pose_imgs'}
     with pytest.raises(KeyError, match='S001C001P001R001A001.*ir_imgs'):
         PackMultiModalInputs()(dict(
             frame_dir='S001C001P001R001A001', modalities=['rgb', 'ir'],

@@ -77,11 +77,16 @@ def _load_config(config, cfg_options: Optional[dict]):
     return config
 
 
-def _quiet_build(builder, *args, **kwargs):
-    """Runs an OpenMMLab model builder without its palette / meta warnings."""
-    with warnings.catch_warnings():
+def _build(builder, config, scope: str, *args, **kwargs):
+    """Runs an OpenMMLab model builder in its registry scope (without
+    leaving that scope as the process-wide default, which would break
+    MMAction2 registry look-ups afterwards) and without its palette / meta
+    warnings."""
+    from mmengine.registry import DefaultScope
+    with warnings.catch_warnings(), DefaultScope.overwrite_default_scope(
+            config.get('default_scope', scope)):
         warnings.simplefilter('ignore', UserWarning)
-        return builder(*args, **kwargs)
+        return builder(config, *args, **kwargs)
 
 
 def build_detector(config=DEFAULT_DET_CONFIG,
@@ -100,8 +105,8 @@ def build_detector(config=DEFAULT_DET_CONFIG,
     import mmar_ext  # noqa: F401  (compat fixes, e.g. torch.load)
     from mmdet.apis import init_detector
     config = _load_config(config, cfg_options)
-    return _quiet_build(init_detector, config, checkpoint,
-                        device=resolve_device(device))
+    return _build(init_detector, config, 'mmdet', checkpoint,
+                  device=resolve_device(device))
 
 
 def build_pose_model(config=DEFAULT_POSE_CONFIG,
@@ -115,8 +120,8 @@ def build_pose_model(config=DEFAULT_POSE_CONFIG,
     import mmar_ext  # noqa: F401
     from mmpose.apis import init_model
     config = _load_config(config, cfg_options)
-    return _quiet_build(init_model, config, checkpoint,
-                        device=resolve_device(device))
+    return _build(init_model, config, 'mmpose', checkpoint,
+                  device=resolve_device(device))
 
 
 def fuse_for_inference(model):

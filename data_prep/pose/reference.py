@@ -46,20 +46,23 @@ def extract_frame_by_frame(det_model, pose_model,
                            max_persons: int = 2, iou_thr: float = 0.3,
                            max_gap: int = 10) -> PoseResult:
     """Poses of a clip (list of BGR frames), one frame per model call."""
+    from mmengine.registry import DefaultScope
     from mmpose.apis import inference_topdown
     detections = detect_frame_by_frame(det_model, frames, det_score_thr,
                                        det_cat_id)
     tracks = track_persons(detections, max_persons, iou_thr, max_gap)
     result = empty_result(tracks, frames[0].shape[:2])
-    for t, frame in enumerate(frames):
-        persons = np.flatnonzero(tracks.valid[:, t])
-        if len(persons) == 0:
-            continue  # no person: a missing pose, not a whole-image box
-        samples = inference_topdown(pose_model, frame,
-                                    tracks.boxes[persons, t],
-                                    bbox_format='xyxy')
-        for m, sample in zip(persons, samples):
-            result.keypoint[m, t] = sample.pred_instances.keypoints[0]
-            result.keypoint_score[m, t] = \
-                sample.pred_instances.keypoint_scores[0]
+    with DefaultScope.overwrite_default_scope(
+            pose_model.cfg.get('default_scope', 'mmpose')):
+        for t, frame in enumerate(frames):
+            persons = np.flatnonzero(tracks.valid[:, t])
+            if len(persons) == 0:
+                continue  # no person: a missing pose, no whole-image box
+            samples = inference_topdown(pose_model, frame,
+                                        tracks.boxes[persons, t],
+                                        bbox_format='xyxy')
+            for m, sample in zip(persons, samples):
+                result.keypoint[m, t] = sample.pred_instances.keypoints[0]
+                result.keypoint_score[m, t] = \
+                    sample.pred_instances.keypoint_scores[0]
     return result

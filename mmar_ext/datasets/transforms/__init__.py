@@ -3,9 +3,12 @@ from .color import DepthToJet, frames_to_jet, jet_lut
 from .decoding import MultiModalDecode
 from .formatting import PackMultiModalInputs
 from .modality import ModalityTransforms
+from .pose import (JointHeatmaps, PoseHeatmapVolume, SkeletonBoxCrop,
+                   SkeletonROIMosaic)
 from .sampling import MultiModalSampleFrames
 
 __all__ = [
     'MultiModalSampleFrames', 'MultiModalDecode', 'DepthToJet',
-    'ModalityTransforms', 'PackMultiModalInputs', 'frames_to_jet', 'jet_lut'
+    'ModalityTransforms', 'PackMultiModalInputs', 'PoseHeatmapVolume',
+    'SkeletonBoxCrop', 'SkeletonROIMosaic', 'JointHeatmaps', 'frames_to_jet', 'jet_lut'
 ]

@@ -107,7 +107,7 @@ class SkeletonBoxCrop(BaseTransform):
     person in every frame of ``keypoint`` -- with ``MultiModalSampleFrames(
     modality_clip_len=dict(pose=48, rgb=16))`` these are the 48 pose frames,
     and the 16 RGB frames (``rgb_inds``, every 3rd) are cut with the same
-    box. It is applied to ``<m>_imgs`` of each modality in ``modalities``
+    box (with ``num_clips > 1`` one box encloses all clips). It is applied to ``<m>_imgs`` of each modality in ``modalities``
     (or to ``imgs`` in a single-modality pipeline) and to the keypoints
     (``keypoint - (x1, y1)``), and ``img_shape`` / ``<m>_img_shape`` become
     the box size. Resize the RGB frames afterwards with
