@@ -3,8 +3,9 @@
 Usage, from the repository root (after
 ``python -m data_prep.ntu.build_annotations``)::
 
-    python -m data_prep.pose_extraction --ann-file data/ntu60_annotations.pkl \\
-        --data-root data/ntu_raw --out-dir data/ntu60_hrnet --workers 2
+    python -m data_prep.pose_extraction \\
+        --ann-file data/ntu60_annotations.pkl --data-root data/ntu_raw \\
+        --out-dir data/ntu60_hrnet --workers 2
 
 Top-down pose estimation as in PoseC3D / EPAM-Net: a Faster R-CNN R50-FPN
 person detector (MMDetection) and HRNet-w32 COCO 256x192 (MMPose), configs
@@ -62,7 +63,11 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='auto',
                         help="'auto' (CUDA if available), 'cpu', 'cuda:1'")
     parser.add_argument('--batch-size', type=int, default=16,
-                        help='frames per batch')
+                        help='frames per batch (decoding, detection, pose)')
+    parser.add_argument('--det-batch-size', type=int, default=None,
+                        help='frames per detector forward if fewer than '
+                        '--batch-size (the detector needs ~0.4 GB per frame '
+                        'on the CPU)')
     parser.add_argument('--pose-batch-size', type=int, default=None,
                         help='person crops per pose forward (default '
                         'batch-size * max-persons)')
@@ -74,6 +79,9 @@ def parse_args(argv=None):
                         help='tracking: IoU to continue a track')
     parser.add_argument('--max-gap', type=int, default=10,
                         help='tracking: frames a track may miss')
+    parser.add_argument('--contain-thr', type=float, default=0.8,
+                        help='drop a box lying by more than this fraction '
+                        'inside a higher-scoring one (1: keep all)')
     parser.add_argument('--det-config', default=models.DEFAULT_DET_CONFIG)
     parser.add_argument('--det-checkpoint',
                         default=models.DEFAULT_DET_CHECKPOINT)
@@ -113,7 +121,8 @@ def main(argv=None) -> int:
         pose_cfg_options=args.pose_cfg_options,
         det_score_thr=args.det_score_thr, det_cat_id=args.det_cat_id,
         max_persons=args.max_persons, iou_thr=args.iou_thr,
-        max_gap=args.max_gap, batch_size=args.batch_size,
+        max_gap=args.max_gap, contain_thr=args.contain_thr,
+        batch_size=args.batch_size, det_batch_size=args.det_batch_size,
         pose_batch_size=args.pose_batch_size,
         optimize=not args.no_optimize)
     try:

@@ -7,7 +7,6 @@ is the real one. To stay fast on a CPU the detector's test resize is reduced
 proposals (the RoI head costs the same at any image size), and the pose flip
 test is off; random weights still give boxes above the score threshold.
 """
-import logging
 import os
 import pickle
 
@@ -90,8 +89,6 @@ def make_dataset(root, names, video_frames=2, clock=None):
 def checkpoints(tmp_path_factory):
     """Random-weight checkpoints of the packaged detector and pose configs."""
     import torch
-    from mmengine.logging import MMLogger
-    MMLogger.get_current_instance().setLevel(logging.WARNING)
     folder = tmp_path_factory.mktemp('checkpoints')
     torch.manual_seed(0)
     det = models.build_detector(checkpoint=None, device='cpu',
@@ -170,6 +167,19 @@ def test_track_persons_keeps_identities():
     np.testing.assert_array_equal(one.boxes[0], tracks.boxes[0])
 
 
+def test_part_of_a_person_is_not_a_second_person():
+    """A box of the upper body inside the whole-body box (kept by NMS for
+    its low IoU) is dropped before tracking, unless contain_thr=1."""
+    clip = [np.array([[10 + t, 10, 50 + t, 100, 0.9],
+                      [15 + t, 10, 45 + t, 45, 0.85]], np.float32)
+            for t in range(6)]
+    tracks = track_persons(clip, max_persons=2)
+    assert tracks.num_persons == 1
+    np.testing.assert_allclose(tracks.boxes[0, 3], [13, 10, 53, 100])
+    assert track_persons(clip, max_persons=2,
+                         contain_thr=1.0).num_persons == 2
+
+
 def test_track_persons_gap_and_empty():
     box = np.array([[0, 0, 10, 10, 0.9]], np.float32)
     empty = np.zeros((0, 5), np.float32)
@@ -237,10 +247,22 @@ def test_batched_equals_frame_by_frame(tmp_path, loaded_models):
     np.testing.assert_array_equal(batched.bbox[..., 4] > 0,
                                   reference.bbox[..., 4] > 0)
     np.testing.assert_allclose(batched.bbox, reference.bbox, atol=1e-2)
-    np.testing.assert_allclose(batched.keypoint, reference.keypoint,
-                               atol=1e-2)
     np.testing.assert_allclose(batched.keypoint_score,
                                reference.keypoint_score, atol=1e-3)
+    # Keypoints: float rounding may flip MMPose's decoding where it compares
+    # near-equal heatmap values (a maximum ~0 from random weights has no
+    # location; the quarter-pixel refinement follows the sign of a
+    # difference of neighbours): compare the located keypoints, all within
+    # half a pixel and nearly all within 0.01 px.
+    located = np.minimum(batched.keypoint_score,
+                         reference.keypoint_score) > 1e-2
+    assert located.mean() > 0.7
+    diff = np.abs(batched.keypoint - reference.keypoint)[located]
+    assert diff.max() < 0.5
+    assert (diff < 1e-2).mean() > 0.95
+    # frames without a person are zeros in both
+    np.testing.assert_array_equal(batched.keypoint_score == 0,
+                                  reference.keypoint_score == 0)
     assert batched.img_shape == reference.img_shape == (96, 128)
 
 
@@ -291,6 +313,7 @@ def test_workers_merge_and_pose_dataset(tmp_path, checkpoints):
     """Two spawned workers; the merged pkl loads in MMAction2's
     PoseDataset."""
     from mmaction.datasets import PoseDataset
+    from mmengine.registry import DefaultScope
     names = NAMES[:2]
     # the second sample's clock has 5 frames for its 3-frame video
     ann_file, _ = make_dataset(tmp_path, names, video_frames=3,
@@ -322,10 +345,11 @@ def test_workers_merge_and_pose_dataset(tmp_path, checkpoints):
     np.testing.assert_array_equal(data['annotations'][1]['keypoint'],
                                   result['keypoint'][:, [0, 0, 1, 1, 2]])
 
-    dataset = PoseDataset(ann_file=merged_file, split='xsub_train',
-                          pipeline=[dict(type='PoseDecode')])
-    assert len(dataset) == 2
-    sample = dataset[1]
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        dataset = PoseDataset(ann_file=merged_file, split='xsub_train',
+                              pipeline=[dict(type='PoseDecode')])
+        assert len(dataset) == 2
+        sample = dataset[1]
     assert sample['keypoint'].shape == (1, 5, 17, 2)
     assert sample['keypoint_score'].shape == (1, 5, 17)
 
@@ -345,10 +369,12 @@ def test_bad_videos_name_the_file(tmp_path):
     corrupt = tmp_path / 'corrupt.avi'
     corrupt.write_bytes(b'RIFF' + bytes(range(256)) * 8)
     empty = write_zero_frame_video(tmp_path / 'empty.avi')
-    for path in (str(corrupt), empty, str(tmp_path / 'absent.avi')):
+    for path, reason in ((str(corrupt), 'cannot open'),
+                         (empty, 'no frame'),
+                         (str(tmp_path / 'absent.avi'), 'no such')):
         with pytest.raises(BadVideoError) as info:
             VideoFrames(path)
-        assert path in str(info.value)
+        assert path in str(info.value) and reason in str(info.value)
     assert len(VideoFrames(write_video(tmp_path / 'ok.avi'))) == 4
 
 
@@ -380,7 +406,7 @@ def test_cli_bad_video_error_then_skip(tmp_path, checkpoints, capsys):
 
     assert pose_extraction.main(args + ['--skip-bad']) == 0
     err = capsys.readouterr().err
-    assert corrupt in err and empty in err
+    assert corrupt in err and f'{empty}: the video has no frame' in err
     with open(ann_file, 'rb') as f:
         data = pickle.load(f)
     assert data['meta']['keypoint_source'] == 'hrnet'

@@ -41,7 +41,8 @@ def synth(tmp_path_factory):
 
 
 def data_options(synth, epochs=1):
-    opts = [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
+    # no validation pass inside training: tools/test.py evaluates instead
+    opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=1000',
             'default_hooks.logger.interval=1']
     for split in ('train', 'val', 'test'):
         d = f'{split}_dataloader'
@@ -78,11 +79,7 @@ def num_val_clips(synth):
         return len(pickle.load(f)['split']['xsub_val'])
 
 
-@pytest.mark.parametrize('config', [
-    'configs/stfusion_synth_rgb-depth_sum.py',
-    'configs/stfusion_synth_rgb-depth_transformer.py',
-])
-def test_train_then_test_with_our_tools(synth, tmp_path, config):
+def train_and_test(synth, tmp_path, config):
     work = tmp_path / 'work'
     run([PY, 'tools/train.py', config, '--work-dir', work,
          '--cfg-options', *data_options(synth)])
@@ -93,25 +90,31 @@ def test_train_then_test_with_our_tools(synth, tmp_path, config):
                 '--dump', dump, '--cfg-options', *data_options(synth)])
     assert 'acc/top1' in proc.stdout + proc.stderr
     check_dump(dump, num_val_clips(synth))
+    return work, ckpt
+
+
+def test_sum_fusion_train_test_missing_modalities_resume(synth, tmp_path):
+    config = 'configs/stfusion_synth_rgb-depth_sum.py'
+    work, ckpt = train_and_test(synth, tmp_path, config)
     # accuracy with missing modalities (Table 4) from the same checkpoint
     table = tmp_path / 'missing.md'
-    proc = run([PY, 'tools/analysis/missing_modality_eval.py', config, ckpt,
-                '--work-dir', work / 'missing', '--out', table,
-                '--cfg-options', *data_options(synth)])
+    run([PY, 'tools/analysis/missing_modality_eval.py', config, ckpt,
+         '--work-dir', work / 'missing', '--out', table,
+         '--cfg-options', *data_options(synth)])
     rows = [line.split('|')[1].strip() for line in
             table.read_text().splitlines()[2:]]
     assert rows == ['R+D', 'R', 'D', 'mean Δ'], rows
-
-
-def test_resume_continues_from_checkpoint(synth, tmp_path):
-    work = tmp_path / 'work'
-    run([PY, 'tools/train.py', CONFIG, '--work-dir', work,
-         '--cfg-options', *data_options(synth, epochs=1)])
-    proc = run([PY, 'tools/train.py', CONFIG, '--work-dir', work, '--resume',
+    # --resume continues the interrupted schedule from epoch_1.pth
+    proc = run([PY, 'tools/train.py', config, '--work-dir', work, '--resume',
                 '--cfg-options', *data_options(synth, epochs=2)])
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 1' in log, log[-3000:]
     assert (work / 'epoch_2.pth').is_file()
+
+
+def test_transformer_fusion_train_and_test(synth, tmp_path):
+    train_and_test(synth, tmp_path,
+                   'configs/stfusion_synth_rgb-depth_transformer.py')
 
 
 def test_stock_mmaction_tools_run_our_configs(synth, tmp_path):

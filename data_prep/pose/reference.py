@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from .extractor import PoseResult, empty_result, person_boxes
-from .tracking import track_persons
+from .tracking import PersonTracks, track_persons
 
 
 def detect_frame_by_frame(det_model, frames: Sequence[np.ndarray],
@@ -40,17 +40,11 @@ def detect_frame_by_frame(det_model, frames: Sequence[np.ndarray],
     return boxes
 
 
-def extract_frame_by_frame(det_model, pose_model,
-                           frames: Sequence[np.ndarray],
-                           det_score_thr: float = 0.5, det_cat_id: int = 0,
-                           max_persons: int = 2, iou_thr: float = 0.3,
-                           max_gap: int = 10) -> PoseResult:
-    """Poses of a clip (list of BGR frames), one frame per model call."""
+def pose_frame_by_frame(pose_model, frames: Sequence[np.ndarray],
+                        tracks: PersonTracks) -> PoseResult:
+    """``inference_topdown`` on each frame with its tracked person boxes."""
     from mmengine.registry import DefaultScope
     from mmpose.apis import inference_topdown
-    detections = detect_frame_by_frame(det_model, frames, det_score_thr,
-                                       det_cat_id)
-    tracks = track_persons(detections, max_persons, iou_thr, max_gap)
     result = empty_result(tracks, frames[0].shape[:2])
     with DefaultScope.overwrite_default_scope(
             pose_model.cfg.get('default_scope', 'mmpose')):
@@ -66,3 +60,17 @@ def extract_frame_by_frame(det_model, pose_model,
                 result.keypoint_score[m, t] = \
                     sample.pred_instances.keypoint_scores[0]
     return result
+
+
+def extract_frame_by_frame(det_model, pose_model,
+                           frames: Sequence[np.ndarray],
+                           det_score_thr: float = 0.5, det_cat_id: int = 0,
+                           max_persons: int = 2, iou_thr: float = 0.3,
+                           max_gap: int = 10,
+                           contain_thr: float = 0.8) -> PoseResult:
+    """Poses of a clip (list of BGR frames), one frame per model call."""
+    detections = detect_frame_by_frame(det_model, frames, det_score_thr,
+                                       det_cat_id)
+    tracks = track_persons(detections, max_persons, iou_thr, max_gap,
+                           contain_thr)
+    return pose_frame_by_frame(pose_model, frames, tracks)

@@ -59,8 +59,9 @@ class PoseExtractionError(RuntimeError):
 @dataclass
 class ExtractionOptions:
     """What determines the extracted poses (stamped into every result), and
-    how to compute them (``batch_size``, ``pose_batch_size``, ``optimize``:
-    these do not change the result beyond float rounding)."""
+    how to compute them (``batch_size``, ``det_batch_size``,
+    ``pose_batch_size``, ``optimize``: these do not change the result beyond
+    float rounding)."""
     det_config: Optional[str] = None
     det_checkpoint: Optional[str] = None
     pose_config: Optional[str] = None
@@ -72,7 +73,9 @@ class ExtractionOptions:
     max_persons: int = 2
     iou_thr: float = 0.3
     max_gap: int = 10
+    contain_thr: float = 0.8
     batch_size: int = 16
+    det_batch_size: Optional[int] = None
     pose_batch_size: Optional[int] = None
     optimize: bool = True
 
@@ -89,7 +92,8 @@ class ExtractionOptions:
 
     def stamp(self) -> dict:
         """The settings a stored result must have been made with."""
-        skip = {'batch_size', 'pose_batch_size', 'optimize'}
+        skip = {'batch_size', 'det_batch_size', 'pose_batch_size',
+                'optimize'}
         return {k: v for k, v in dataclasses.asdict(self).items()
                 if k not in skip}
 
@@ -102,8 +106,10 @@ class ExtractionOptions:
             pose_cfg_options=self.pose_cfg_options,
             det_score_thr=self.det_score_thr, det_cat_id=self.det_cat_id,
             max_persons=self.max_persons, batch_size=self.batch_size,
+            det_batch_size=self.det_batch_size,
             pose_batch_size=self.pose_batch_size, iou_thr=self.iou_thr,
-            max_gap=self.max_gap, optimize=self.optimize)
+            max_gap=self.max_gap, contain_thr=self.contain_thr,
+            optimize=self.optimize)
 
 
 @dataclass
@@ -514,6 +520,13 @@ def merge_results(ann_file, out_dir, out_file=None,
                 'extraction')
         num_frames = int(result['num_frames'])
         total = int(ann.get('total_frames') or num_frames)
+        expected = (ann.get('num_frames') or {}).get('rgb')
+        if expected is not None and int(expected) != num_frames:
+            logger.warning(
+                'sample %s: its video decodes to %d frames, the annotation '
+                'says %d (truncated or re-encoded?); keypoints are mapped '
+                'to its clock of %d frames', name, num_frames, expected,
+                total)
         inds = clock_indices(total, num_frames)
         ann['keypoint'] = result['keypoint'][:, inds].astype(np.float32)
         ann['keypoint_score'] = result['keypoint_score'][:, inds].astype(

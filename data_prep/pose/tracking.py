@@ -8,8 +8,10 @@ of consecutive frames by IoU (Hungarian matching, a track may skip up to
 total detection score. Slots are ordered by that total score, so person 0 is
 the most confidently (and usually longest) detected one.
 
-A frame in which a kept person has no box stays empty (``valid`` False):
-its pose is written as zeros with score 0, never guessed.
+Boxes lying mostly inside a higher-scoring box of the same frame (a part of
+a person) are dropped first. A frame in which a kept person has no box stays
+empty (``valid`` False): its pose is written as zeros with score 0, never
+guessed.
 """
 from __future__ import annotations
 
@@ -35,6 +37,37 @@ def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=-1)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def box_containment(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """``[len(a), len(b)]``: fraction of each box of ``a`` inside each of
+    ``b``."""
+    a = np.asarray(boxes_a, np.float64).reshape(-1, 4)
+    b = np.asarray(boxes_b, np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=-1)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=-1)
+    return np.where(area_a[:, None] > 0,
+                    inter / np.maximum(area_a[:, None], 1e-12), 1.0)
+
+
+def suppress_contained(dets: np.ndarray, contain_thr: float) -> np.ndarray:
+    """Drops boxes lying mostly (``> contain_thr`` of their area) inside a
+    higher-scoring kept box: a detector's box of part of a person, which
+    NMS keeps when its IoU with the whole person is low (MMAction2's
+    ``ntu_pose_extraction.py`` removes them too, at 0.8). Rows of the
+    result are sorted by decreasing score."""
+    dets = np.asarray(dets, np.float32).reshape(-1, 5)
+    dets = dets[np.argsort(-dets[:, 4], kind='stable')]
+    if len(dets) < 2 or contain_thr >= 1:
+        return dets
+    inside = box_containment(dets[:, :4], dets[:, :4])
+    keep = []
+    for i in range(len(dets)):
+        if not keep or inside[i, keep].max() <= contain_thr:
+            keep.append(i)
+    return dets[keep]
 
 
 def _match(iou: np.ndarray, iou_thr: float) -> List[tuple]:
@@ -95,7 +128,8 @@ class PersonTracks:
 
 
 def track_persons(detections: Sequence[np.ndarray], max_persons: int = 2,
-                  iou_thr: float = 0.3, max_gap: int = 10) -> PersonTracks:
+                  iou_thr: float = 0.3, max_gap: int = 10,
+                  contain_thr: float = 0.8) -> PersonTracks:
     """Links per-frame person boxes into at most ``max_persons`` tracks.
 
     Args:
@@ -106,6 +140,9 @@ def track_persons(detections: Sequence[np.ndarray], max_persons: int = 2,
             the box to continue that track.
         max_gap: a track not seen for more than this many frames cannot be
             continued (a box overlapping it starts a new track).
+        contain_thr: a box lying by more than this fraction inside a
+            higher-scoring box of its frame is dropped first
+            (:func:`suppress_contained`; 1 keeps every box).
 
     Returns:
         :class:`PersonTracks` with ``M = min(max_persons, number of tracks)``
@@ -116,10 +153,9 @@ def track_persons(detections: Sequence[np.ndarray], max_persons: int = 2,
         raise ValueError(f'max_persons must be >= 1, got {max_persons}')
     tracks: List[_Track] = []
     for t, dets in enumerate(detections):
-        dets = np.asarray(dets, np.float32).reshape(-1, 5)
+        dets = suppress_contained(dets, contain_thr)
         if len(dets) == 0:
             continue
-        dets = dets[np.argsort(-dets[:, 4], kind='stable')]
         alive = [i for i, trk in enumerate(tracks)
                  if t - trk.frames[-1] <= max_gap + 1]
         matched = set()

@@ -21,6 +21,19 @@ class BadVideoError(RuntimeError):
         super().__init__(f'{self.path}: {reason}')
 
 
+def _has_no_frame(path: str) -> bool:
+    """True when OpenCV opens the container but finds no frame in it (decord
+    refuses such files with an obscure filter-graph error)."""
+    import cv2
+    capture = cv2.VideoCapture(path)
+    try:
+        return bool(capture.isOpened()) and \
+            capture.get(cv2.CAP_PROP_FRAME_COUNT) <= 0 and \
+            not capture.read()[0]
+    finally:
+        capture.release()
+
+
 class VideoFrames:
     """Frames of one video, decoded with decord (like MMAction2's
     ``DecordInit`` / ``DecordDecode``, so frame ``i`` here is frame ``i``
@@ -47,6 +60,9 @@ class VideoFrames:
                                               num_threads=num_threads)
             self.num_frames = len(self._reader)
         except Exception as error:  # decord raises its own DECORDError
+            if _has_no_frame(self.path):
+                raise BadVideoError(self.path, 'the video has no frame '
+                                    '(decord cannot open it)') from None
             raise BadVideoError(self.path,
                                 f'cannot open the video ({error})') from None
         if self.num_frames <= 0:
