@@ -26,7 +26,7 @@ setup(
     'skeleton) as an MMAction2 plugin',
     long_description=Path('README.md').read_text() if Path('README.md').exists() else '',
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('tests', 'configs', 'tools', 'data_prep')),
+    packages=find_packages(include=('mmar_ext', 'mmar_ext.*')),
     python_requires='>=3.10',
     install_requires=read_requirements('runtime.txt'),
     extras_require={'tests': read_requirements('tests.txt')},
