@@ -105,15 +105,18 @@ class SampleSpec:
 def plan_samples(num_classes: int = 12, clips_per_class: int = 24):
     """The samples of a dataset, class by class.
 
-    Clip ``i`` of a class is camera ``i % 3 + 1`` of performance ``i // 3``;
-    performances alternate replications R001/R002 and walk through the
-    performers (P001..P008 by default -- NTU's cross-subject training
-    subjects 1, 2, 4, 5, 8 and test subjects 3, 6, 7) and the two setups
-    (S002 is a cross-setup training setup, S001 a test one), starting at a
-    class-dependent offset so that every class has training and test
-    subjects. More performers join when a class needs more performances.
-    Names on NTU's official missing-skeleton list, which the converters
-    leave out, are avoided by moving that performance to the next performer.
+    Clip ``i`` of a class is camera ``i % 3 + 1`` of performance ``i // 3``.
+    Every performance of a class has its own performer: a class walks
+    through consecutive performers (P001..P016 by default, starting at a
+    class-dependent offset), so each class sees NTU cross-subject training
+    subjects (1, 2, 4, 5, 8, 9, 13-16) and test subjects (3, 6, 7, 10-12),
+    and a model sees many people's clothing and build -- with few people per
+    class, an RGB model memorises clothes instead of actions. Replications
+    R001/R002 alternate, the two setups alternate (S002 is a cross-setup
+    training setup, S001 a test one), and more performers join when a class
+    needs more performances. Names on NTU's official missing-skeleton list,
+    which the converters leave out, are avoided by moving that performance
+    to the next performer.
     """
     if not 1 <= num_classes <= len(ACTION_CLASSES):
         raise ValueError(f'num_classes must be in [1, {len(ACTION_CLASSES)}]')
@@ -121,15 +124,14 @@ def plan_samples(num_classes: int = 12, clips_per_class: int = 24):
         raise ValueError('clips_per_class must be positive')
     avoid = missing_skeleton_samples('ntu120')
     performances = math.ceil(clips_per_class / NUM_CAMERAS)
-    pairs = math.ceil(performances / NUM_REPLICATIONS)
-    num_performers = max(8, math.ceil(pairs / NUM_SETUPS))
+    num_performers = max(16, math.ceil(performances / NUM_SETUPS))
     specs = []
     for action in range(1, num_classes + 1):
         taken = set()
         for k in range(performances):
-            j, replication = divmod(k, NUM_REPLICATIONS)
-            lap, j = divmod(j, num_performers)   # lap: the other setup
-            performer = 1 + (j + 3 * (action - 1)) % num_performers
+            lap, j = divmod(k, num_performers)   # lap: the other setup
+            replication = (k + lap) % NUM_REPLICATIONS
+            performer = 1 + (j + 5 * (action - 1)) % num_performers
             setup = 1 + (j + action - 1 + lap) % NUM_SETUPS
             views = [SampleSpec(setup, camera, performer, replication + 1,
                                 action) for camera in (1, 2, 3)]

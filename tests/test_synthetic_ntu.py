@@ -166,8 +166,12 @@ def test_skeleton_matches_the_video(tiny):
         head = body.joints[:, B.HEAD]
         u = np.round(head[:, 5] * 160 / 1920).astype(int)
         v = np.round(head[:, 6] * 90 / 1080).astype(int)
-        differs = [np.abs(frame[vv, uu].astype(float) - background[vv, uu]
-                          ).sum() > 40 for frame, uu, vv in zip(frames, u, v)]
+        # (3x3 around the projection: some performers' skin is close to the
+        # wall's colour at this 160x90 size)
+        differs = [np.abs(frame[vv - 1:vv + 2, uu - 1:uu + 2].astype(float) -
+                          background[vv - 1:vv + 2, uu - 1:uu + 2]
+                          ).sum(-1).max() > 40
+                   for frame, uu, vv in zip(frames, u, v)]
         assert np.mean(differs) > 0.9, name
         folder = sample_paths(root, name)['depth']
         du = np.round(head[:, 3] * 128 / 512).astype(int)
