@@ -12,7 +12,8 @@
 # Environment knobs (defaults in brackets):
 #   DATA [data/synthetic_ntu]  WORK [work_dirs/synthetic]
 #   MODELS ["rgb depth rgb-depth_sum"]  - configs/stfusion_synth_<name>.py
-#   SYNTH_ARGS [""]  extra args for data_prep.synthetic_ntu (e.g. --scale 2)
+#   SYNTH_ARGS ["--clips-per-class 48"]  args for data_prep.synthetic_ntu:
+#              12 classes x 48 clips = 576 clips, every class by 16 performers
 #   TRAIN_ARGS [""]  extra args for tools/train.py (e.g. --cfg-options ...)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +21,7 @@ cd "$ROOT"
 DATA=${DATA:-data/synthetic_ntu}
 WORK=${WORK:-work_dirs/synthetic}
 MODELS=${MODELS:-"rgb depth rgb-depth_sum"}
-SYNTH_ARGS=${SYNTH_ARGS:-}
+SYNTH_ARGS=${SYNTH_ARGS:---clips-per-class 48}
 TRAIN_ARGS=${TRAIN_ARGS:-}
 
 bash tools/setup_env.sh
