@@ -12,8 +12,8 @@
 # Environment knobs (defaults in brackets):
 #   DATA [data/synthetic_ntu]  WORK [work_dirs/synthetic]
 #   MODELS ["rgb depth rgb-depth_sum"]  - configs/stfusion_synth_<name>.py
-#   SYNTH_ARGS ["--clips-per-class 48"]  args for data_prep.synthetic_ntu:
-#              12 classes x 48 clips = 576 clips, every class by 16 performers
+#   SYNTH_ARGS [""]  args for data_prep.synthetic_ntu (default: 12 classes x
+#              24 clips; e.g. --clips-per-class 48 or --scale 2 for more)
 #   TRAIN_ARGS [""]  extra args for tools/train.py (e.g. --cfg-options ...)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +21,7 @@ cd "$ROOT"
 DATA=${DATA:-data/synthetic_ntu}
 WORK=${WORK:-work_dirs/synthetic}
 MODELS=${MODELS:-"rgb depth rgb-depth_sum"}
-SYNTH_ARGS=${SYNTH_ARGS:---clips-per-class 48}
+SYNTH_ARGS=${SYNTH_ARGS:-}
 TRAIN_ARGS=${TRAIN_ARGS:-}
 
 bash tools/setup_env.sh
@@ -31,11 +31,10 @@ step() { printf '\n==> %s\n' "$*"; }
 step "synthetic dataset -> $DATA/raw"
 # shellcheck disable=SC2086
 "$PY" -m data_prep.synthetic_ntu --out "$DATA/raw" $SYNTH_ARGS
-if [[ ! -f "$DATA/annotations.pkl" || "$DATA/raw" -nt "$DATA/annotations.pkl" ]]; then
-    step "annotations -> $DATA/annotations.pkl"
-    "$PY" -m data_prep.ntu.build_annotations --raw-root "$DATA/raw" \
-        --dataset ntu60 --out "$DATA/annotations.pkl"
-fi
+# Always rebuilt (seconds): the raw tree may have grown since the last run.
+step "annotations -> $DATA/annotations.pkl"
+"$PY" -m data_prep.ntu.build_annotations --raw-root "$DATA/raw" \
+    --dataset ntu60 --out "$DATA/annotations.pkl"
 
 data_opts=(train_dataloader.dataset.ann_file="$DATA/annotations.pkl"
            train_dataloader.dataset.data_root="$DATA/raw"
