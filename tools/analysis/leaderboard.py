@@ -14,7 +14,6 @@ import argparse
 import os
 import os.path as osp
 import pickle
-import sys
 
 import numpy as np
 
@@ -88,4 +87,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main() and 0)
+    main()
