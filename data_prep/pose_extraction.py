@@ -14,7 +14,8 @@ default (``--det-checkpoint`` / ``--pose-checkpoint`` take local files too;
 without internet they must). Frames go through both models in batches
 (``--batch-size``); at most ``--max-persons`` persons per clip are kept,
 tracked over time (a frame where a person is not detected is a missing pose:
-zeros, score 0).
+zeros, score 0); ``--persons-from-label`` keeps two only in NTU's mutual
+actions and one in the others, as MMAction2's ``ntu_pose_extraction.py``.
 
 Each finished video is stored in ``--out-dir`` (one pkl per video, written
 atomically), so an interrupted run resumes where it stopped; then the merge
@@ -35,6 +36,7 @@ import logging
 import sys
 
 import mmar_ext  # noqa: F401  (compatibility fixes before any OpenMMLab use)
+from data_prep.ntu.constants import NTU_MUTUAL_ACTIONS
 from data_prep.pose import models
 from data_prep.pose.runner import (ExtractionOptions, PoseExtractionError,
                                    merge_results, run_extraction)
@@ -65,13 +67,22 @@ def parse_args(argv=None):
     parser.add_argument('--batch-size', type=int, default=16,
                         help='frames per batch (decoding, detection, pose)')
     parser.add_argument('--det-batch-size', type=int, default=None,
-                        help='frames per detector forward if fewer than '
-                        '--batch-size (the detector needs ~0.4 GB per frame '
-                        'on the CPU)')
+                        help='frames per detector forward (default: 1 on the '
+                        'CPU, where larger batches of 1333x750 frames are '
+                        'slower per frame; --batch-size on CUDA)')
     parser.add_argument('--pose-batch-size', type=int, default=None,
                         help='person crops per pose forward (default '
                         'batch-size * max-persons)')
     parser.add_argument('--max-persons', type=int, default=2)
+    persons = parser.add_mutually_exclusive_group()
+    persons.add_argument('--persons-from-label', action='store_true',
+                         help="keep --max-persons persons in NTU's mutual "
+                         '(two-person) actions A050-A060, A106-A120, one '
+                         'in all others')
+    persons.add_argument('--two-person-actions', type=int, nargs='+',
+                         default=None, metavar='ACTION',
+                         help='as --persons-from-label, with these action '
+                         'ids (1-based) as the two-person ones')
     parser.add_argument('--det-score-thr', type=float, default=0.5)
     parser.add_argument('--det-cat-id', type=int, default=0,
                         help='person class id of the detector')
@@ -95,6 +106,12 @@ def parse_args(argv=None):
     parser.add_argument('--no-optimize', action='store_true',
                         help='run the models as built (no BatchNorm folding '
                         'and no channels-last on the CPU)')
+    parser.add_argument('--precision', choices=models.PRECISIONS,
+                        default='fp32',
+                        help='precision of the models\' convolutional trunks:'
+                        ' bf16 is about 2x faster on CPUs with AVX512-BF16 / '
+                        'AMX, fp16 needs CUDA; both change the poses '
+                        'slightly')
     parser.add_argument('--skip-bad', action='store_true',
                         help='report undecodable / empty videos and go on')
     parser.add_argument('--allow-missing', action='store_true',
@@ -120,11 +137,14 @@ def main(argv=None) -> int:
         det_cfg_options=args.det_cfg_options,
         pose_cfg_options=args.pose_cfg_options,
         det_score_thr=args.det_score_thr, det_cat_id=args.det_cat_id,
-        max_persons=args.max_persons, iou_thr=args.iou_thr,
+        max_persons=args.max_persons,
+        two_person_actions=(NTU_MUTUAL_ACTIONS if args.persons_from_label
+                            else args.two_person_actions),
+        iou_thr=args.iou_thr,
         max_gap=args.max_gap, contain_thr=args.contain_thr,
         batch_size=args.batch_size, det_batch_size=args.det_batch_size,
         pose_batch_size=args.pose_batch_size,
-        optimize=not args.no_optimize)
+        optimize=not args.no_optimize, precision=args.precision)
     try:
         if not args.merge_only:
             summary = run_extraction(

@@ -46,6 +46,30 @@ def test_sweep_deltas_and_restores_the_model():
     assert runner.model.current == ('rgb', 'depth')
 
 
+def test_sweep_decodes_only_the_tested_modalities():
+    """Each pass rebuilds the test dataloader from the config with the
+    dataset's modalities set to the subset; the config is restored."""
+    from mmengine.config import Config
+    runner = FakeRunner()
+    runner.cfg = Config(dict(
+        test_cfg=dict(type='TestLoop'),
+        test_dataloader=dict(batch_size=1, dataset=dict(
+            type='MultiModalActionDataset', modalities=('rgb', 'depth')))))
+    seen = []
+
+    def test():
+        assert runner._test_loop == dict(type='TestLoop')  # rebuilt
+        seen.append(runner._test_dataloader['dataset']['modalities'])
+        return FakeRunner.test(runner)
+
+    runner.test = test
+    evaluate_missing_modalities(runner)
+    assert seen == [('rgb', 'depth'), ('rgb', ), ('depth', )]
+    assert runner._test_dataloader['dataset']['modalities'] == ('rgb',
+                                                                'depth')
+    assert runner.cfg.test_dataloader.dataset.modalities == ('rgb', 'depth')
+
+
 def test_sweep_rejects_models_without_modality_control():
     runner = FakeRunner()
     runner.model = object()

@@ -158,6 +158,24 @@ def test_ntu60_annotations(raw_root, tmp_path):
     np.testing.assert_allclose(no_ir['keypoint'][0, :, 11, 1], 48.0)
 
 
+def test_ntu25_2d_keypoints_are_the_colour_joints(raw_root, tmp_path):
+    plain = by_name(build(raw_root, tmp_path))[FULL]
+    assert 'keypoint_ntu25' not in plain  # opt-in
+    full = by_name(build(raw_root, tmp_path, ntu25_2d=True))[FULL]
+    kp25, score25 = full['keypoint_ntu25'], full['keypoint_ntu25_score']
+    assert kp25.shape == (2, T, 25, 2) and kp25.dtype == np.float32
+    assert score25.shape == (2, T, 25) and score25.dtype == np.float32
+    # the COCO-17 keypoints are a subset of them, in the same pixel space
+    np.testing.assert_array_equal(kp25[:, :, list(NTU_TO_COCO)],
+                                  full['keypoint'])
+    np.testing.assert_array_equal(score25[:, :, list(NTU_TO_COCO)],
+                                  full['keypoint_score'])
+    sx = RGB_SIZE[0] / 1920
+    assert kp25[0, 1, 24, 0] == pytest.approx((960 + 24) * sx)
+    for key in ('keypoint', 'keypoint_score', 'keypoint_3d'):
+        np.testing.assert_array_equal(full[key], plain[key])
+
+
 def test_ntu120_and_kept_missing_skeletons(raw_root, tmp_path):
     data = build(raw_root, tmp_path, dataset='ntu120',
                  keep_missing_skeletons=True, modalities=('rgb', 'ir'),

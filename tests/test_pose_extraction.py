@@ -230,6 +230,78 @@ def test_frame_without_person_is_missing_pose(loaded_models, monkeypatch):
     np.testing.assert_allclose(result.bbox[0, 2], boxes[2][0])
 
 
+def test_persons_from_label(tmp_path, loaded_models, monkeypatch):
+    """--persons-from-label: one person outside NTU's mutual actions."""
+    from data_prep.ntu.constants import NTU_MUTUAL_ACTIONS
+    ann_file, raw = make_dataset(tmp_path, NAMES)  # labels 0, 1, 2
+    with open(ann_file, 'rb') as f:
+        data = pickle.load(f)
+    data['annotations'][1]['label'] = 49  # A050 'punch/slap', mutual
+    opts = ExtractionOptions(two_person_actions=NTU_MUTUAL_ACTIONS)
+    jobs, _ = runner.list_jobs(data, raw, opts)
+    assert [job.max_persons for job in jobs] == [1, 2, 1]
+    assert [j.max_persons for j in runner.list_jobs(data, raw)[0]] == [2] * 3
+    assert pose_extraction.parse_args(
+        ['--ann-file', 'a', '--out-dir', 'o', '--persons-from-label']
+    ).persons_from_label
+    del data['annotations'][0]['label']
+    with pytest.raises(PoseExtractionError, match='label'):
+        runner.list_jobs(data, raw, opts)
+
+    # the job's limit reaches the tracker
+    det, pose = loaded_models
+    extractor = PoseExtractor(det, pose, max_persons=2, batch_size=2,
+                              optimize=False)
+    two = np.array([[10, 10, 50, 90, 0.9], [70, 10, 110, 90, 0.8]],
+                   np.float32)
+    monkeypatch.setattr(extractor, 'detect',
+                        lambda frames: [two for _ in frames])
+    video = raw + f'/nturgb+d_rgb/{NAMES[0]}_rgb.avi'
+    assert extractor.extract_video(video).keypoint.shape[0] == 2
+    one = extractor.extract_video(video, max_persons=1)
+    assert one.keypoint.shape[0] == 1
+    np.testing.assert_allclose(one.bbox[0, :, :5], two[[0, 0]])
+
+
+@pytest.mark.parametrize('aligned', [True, False])
+@pytest.mark.parametrize('sampling_ratio', [0, 2])
+def test_embedding_bag_roi_align_equals_mmcv(aligned, sampling_ratio):
+    """Same output as MMCV's RoIAlign for RoIs of every size, inside and
+    across the border, empty ones, two images, NCHW or NHWC features."""
+    import torch
+    from mmcv.ops import RoIAlign
+
+    from data_prep.pose.roi_align import EmbeddingBagRoIAlign
+    torch.manual_seed(0)
+    features = torch.randn(2, 8, 23, 31)
+    num = 200
+    corner = torch.rand(num, 2) * torch.tensor([31 * 8., 23 * 8.]) - 20
+    size = torch.rand(num, 2) * 150
+    size[:4] = 0                      # empty RoIs
+    size[4:8] = 0.3                   # under a feature pixel
+    rois = torch.cat([torch.randint(0, 2, (num, 1)).float(), corner,
+                      corner + size], dim=1)
+    mmcv_op = RoIAlign(7, 1 / 8, sampling_ratio, aligned=aligned)
+    ours = EmbeddingBagRoIAlign.from_mmcv(mmcv_op)
+    expected = mmcv_op(features, rois)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        got = ours(features.contiguous(memory_format=layout), rois)
+        assert got.shape == expected.shape == (num, 8, 7, 7)
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
+    assert ours(features, rois[:0]).shape == (0, 8, 7, 7)
+
+
+def test_optimized_detector_uses_embedding_bag_roi_align(loaded_models):
+    from mmcv.ops import RoIAlign
+
+    from data_prep.pose.roi_align import EmbeddingBagRoIAlign
+    det, pose = loaded_models
+    extractor = PoseExtractor(det, pose, optimize=True)
+    layers = extractor.det_model.roi_head.bbox_roi_extractor.roi_layers
+    assert all(isinstance(m, EmbeddingBagRoIAlign) for m in layers)
+    assert any(isinstance(m, RoIAlign) for m in det.modules())  # untouched
+
+
 # --------------------------------------------------------------------------
 # Batched extraction == frame-by-frame
 # --------------------------------------------------------------------------
@@ -264,6 +336,30 @@ def test_batched_equals_frame_by_frame(tmp_path, loaded_models):
     np.testing.assert_array_equal(batched.keypoint_score == 0,
                                   reference.keypoint_score == 0)
     assert batched.img_shape == reference.img_shape == (96, 128)
+
+
+def test_bf16_trunks_hand_float32_on(tmp_path, loaded_models):
+    """precision='bf16': backbone, neck and RPN head run in bfloat16, the
+    rest (decoding, NMS, RoIAlign, heads) gets float32."""
+    import torch
+    det, pose = loaded_models
+    extractor = PoseExtractor(det, pose, batch_size=2, precision='bf16')
+    seen = []
+    first_conv = extractor.det_model.backbone.conv1
+    first_conv.register_forward_hook(
+        lambda module, args, out: seen.append(out.dtype))
+    feats = extractor.det_model.extract_feat(torch.zeros(1, 3, 64, 96))
+    assert seen == [torch.bfloat16]
+    assert all(f.dtype == torch.float32 for f in feats)
+    assert next(det.parameters()).dtype == torch.float32  # copies changed
+    frames = read_all_frames(write_video(tmp_path / 'clip.avi', frames=2))
+    result = extractor.extract_frames(frames)
+    for array in (result.keypoint, result.keypoint_score, result.bbox):
+        assert array.dtype == np.float32 and np.isfinite(array).all()
+    with pytest.raises(ValueError, match='CUDA'):
+        PoseExtractor(det, pose, precision='fp16')
+    with pytest.raises(ValueError, match='precision'):
+        PoseExtractor(det, pose, precision='int8')
 
 
 # --------------------------------------------------------------------------

@@ -442,6 +442,29 @@ def test_roi_mosaic_cells_are_source_crops():
     assert r['roi_cells']['boxes'][4, 4].tolist() == [180, 180, 225, 225]
 
 
+def test_roi_mosaic_ntu25_layout_reads_the_ntu25_joints():
+    res = mosaic_sample()
+    rng = np.random.default_rng(3)
+    kp25 = rng.uniform(60, 140, (1, 8, 25, 2)).astype(np.float32)
+    res.update(keypoint_ntu25=kp25,
+               keypoint_ntu25_score=np.ones((1, 8, 25), np.float32))
+    imgs = list(res['rgb_imgs'])
+    r = build(dict(type='SkeletonROIMosaic', layout='ntu25', test_mode=True,
+                   out_size=None))(res)
+    cells = r['roi_cells']
+    assert cells['joints'].tolist() == [3, 11, 7, 18, 14]
+    mosaic = r['roi_imgs'][0]
+    for row, joint in enumerate(JOINT_LAYOUTS['ntu25']):
+        f = cells['frames'][2]
+        x, y = np.round(kp25[0, f, joint]).astype(int)
+        assert np.array_equal(mosaic[96 * row:96 * row + 96, 192:288],
+                              imgs[f][y - 48:y + 48, x - 48:x + 48])
+    # without the NTU-25 joints the error says which key is missing
+    del res['keypoint_ntu25'], res['keypoint_ntu25_score']
+    with pytest.raises(ValueError, match='keypoint_ntu25'):
+        build(dict(type='SkeletonROIMosaic', layout='ntu25'))(res)
+
+
 def test_roi_mosaic_two_persons_and_padding():
     res = mosaic_sample(m=2)
     res['keypoint'][0, :, 0] = (5, 10)  # head near the corner: zero padded

@@ -149,7 +149,8 @@ def test_dist_train_and_test_two_cpu_processes(synth, tmp_path):
 
 def test_main_job_script_at_toy_size(tmp_path):
     data, work = tmp_path / 'data', tmp_path / 'work'
-    env = dict(DATA=str(data), WORK=str(work), MODELS='rgb rgb-depth_sum',
+    env = dict(DATA=str(data), WORK=str(work),
+               MODELS='rgb depth rgb-depth_sum_unimodal-init',
                SYNTH_ARGS='--num-classes 3 --clips-per-class 18 --frames 12 16 '
                '--scale 0.34 --workers 1 --quiet',
                TRAIN_ARGS='--cfg-options train_cfg.max_epochs=1 '
@@ -159,6 +160,22 @@ def test_main_job_script_at_toy_size(tmp_path):
                'test_dataloader.num_workers=0 test_dataloader.persistent_workers=False')
     proc = run(['bash', 'tools/run_synthetic.sh'], env=env)
     table = (work / 'leaderboard.md').read_text()
-    assert '| rgb |' in table and '| rgb-depth_sum |' in table
-    assert '| chance |' in table
+    for name in ('rgb', 'depth', 'rgb-depth_sum_unimodal-init', 'chance'):
+        assert f'| {name} |' in table
     assert table.strip() in proc.stdout
+    # the fused model started from the uni-modal models' encoders
+    for modality in ('rgb', 'depth'):
+        checkpoint = (work / modality / 'last_checkpoint').read_text().strip()
+        assert f'load backbone.{modality}. in model from: {checkpoint}' in \
+            proc.stdout + proc.stderr
+    assert (work / 'rgb-depth_sum_unimodal-init' /
+            'missing_modality.md').read_text().count('\n') == 6
+
+    # without its uni-modal models first, it says what is missing
+    env.update(WORK=str(tmp_path / 'work2'),
+               MODELS='rgb-depth_sum_unimodal-init')
+    proc = subprocess.run(['bash', 'tools/run_synthetic.sh'], cwd=ROOT,
+                          env=dict(os.environ, **env), capture_output=True,
+                          text=True)
+    assert proc.returncode != 0
+    assert 'needs the trained rgb model' in proc.stderr

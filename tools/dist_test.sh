@@ -1,19 +1,12 @@
 #!/usr/bin/env bash
-# Distributed testing on torchrun: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]
-# Honours NNODES, NODE_RANK, MASTER_ADDR, PORT; gloo on CPU-only machines.
+# Distributed testing: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]
+# (torchrun via tools/dist_run.sh: NNODES, NODE_RANK, MASTER_ADDR, PORT;
+# GPUS CPU processes over gloo on a machine without CUDA).
 set -euo pipefail
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+if [[ $# -lt 3 ]]; then
+    echo "usage: $0 CONFIG CHECKPOINT GPUS [test.py args]" >&2
+    exit 2
+fi
 DIR="$(cd "$(dirname "$0")" && pwd)"
-PYTHON=${PYTHON:-python}
-
-PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" --master_port="$PORT" \
-    "$DIR/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+exec bash "$DIR/dist_run.sh" "$DIR/test.py" "$3" "$1" "$2" --launcher pytorch \
+    "${@:4}"

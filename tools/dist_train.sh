@@ -1,20 +1,12 @@
 #!/usr/bin/env bash
-# Distributed training on torchrun: tools/dist_train.sh CONFIG GPUS [train.py args]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
-# Without CUDA it starts GPUS CPU processes that talk over gloo (see
-# mmar_ext/compat.py), which is how the test suite exercises this script.
+# Distributed training: tools/dist_train.sh CONFIG GPUS [train.py args]
+# (torchrun via tools/dist_run.sh: NNODES, NODE_RANK, MASTER_ADDR, PORT;
+# GPUS CPU processes over gloo on a machine without CUDA).
 set -euo pipefail
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+if [[ $# -lt 2 ]]; then
+    echo "usage: $0 CONFIG GPUS [train.py args]" >&2
+    exit 2
+fi
 DIR="$(cd "$(dirname "$0")" && pwd)"
-PYTHON=${PYTHON:-python}
-
-PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" --master_port="$PORT" \
-    "$DIR/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+exec bash "$DIR/dist_run.sh" "$DIR/train.py" "$2" "$1" --launcher pytorch \
+    "${@:3}"

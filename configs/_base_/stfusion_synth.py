@@ -21,3 +21,4 @@ param_scheduler = [
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs, save_best=None, max_keep_ckpts=1))
+randomness = dict(seed=0)

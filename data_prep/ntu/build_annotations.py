@@ -18,6 +18,10 @@ size) and one annotation is made, in the layout of ``docs/data_format.md``:
 * ``keypoint_score`` ``[M, T, 17]``: 1.0 tracked, 0.5 inferred, 0 not tracked
   or body absent.
 * ``keypoint_3d`` ``[M, T, 25, 3]``: camera-space x, y, z (metres).
+* with ``ntu25_2d`` (``--ntu25-2d``): ``keypoint_ntu25`` ``[M, T, 25, 2]``
+  and ``keypoint_ntu25_score`` ``[M, T, 25]``, all 25 NTU joints in the same
+  RGB pixel coordinates (for ``SkeletonROIMosaic(layout='ntu25')``, TSMF's
+  skeleton-cropped ROIs). Off by default: on full NTU120 it adds about 7 GB.
 
 ``M`` is at most ``max_bodies`` (2): the bodies with the most motion.
 Samples of the official missing-skeleton list are left out unless
@@ -169,28 +173,34 @@ def probe_depth_folder(path):
 # Keypoints
 # --------------------------------------------------------------------------
 def skeleton_keypoints(seq, image_shape, max_bodies: int = 2,
-                       select: str = 'motion') -> dict:
+                       select: str = 'motion', ntu25_2d: bool = False) -> dict:
     """The keypoint fields of an annotation from a parsed skeleton.
 
     Args:
         seq: :class:`skeleton.SkeletonSequence`.
         image_shape: ``(H, W)`` of the RGB video the 2D keypoints refer to.
+        ntu25_2d: also return all 25 NTU joints in 2D.
 
     Returns:
         dict with ``keypoint`` ``[M, T, 17, 2]``, ``keypoint_score``
-        ``[M, T, 17]`` and ``keypoint_3d`` ``[M, T, 25, 3]``, all float32.
+        ``[M, T, 17]`` and ``keypoint_3d`` ``[M, T, 25, 3]`` (and with
+        ``ntu25_2d``, ``keypoint_ntu25`` ``[M, T, 25, 2]`` and
+        ``keypoint_ntu25_score`` ``[M, T, 25]``), all float32.
     """
     joints3d, color2d, _, tracking = to_arrays(seq, max_bodies, select)
-    coco = list(NTU_TO_COCO)
     scale = np.array([image_shape[1] / NTU_COLOR_SHAPE[1],
                       image_shape[0] / NTU_COLOR_SHAPE[0]], np.float32)
-    keypoint = color2d[:, :, coco] * scale
+    pixels = (color2d * scale).astype(np.float32)
     # Frames without the body are zeros with score 0 (see to_arrays); joints
     # Kinect did not track keep the position it reported, with score 0.
-    score = SCORE_OF_TRACKING_STATE[tracking[:, :, coco]]
-    return dict(keypoint=keypoint.astype(np.float32),
-                keypoint_score=score.astype(np.float32),
-                keypoint_3d=joints3d.astype(np.float32))
+    scores = SCORE_OF_TRACKING_STATE[tracking].astype(np.float32)
+    coco = list(NTU_TO_COCO)
+    fields = dict(keypoint=pixels[:, :, coco],
+                  keypoint_score=scores[:, :, coco],
+                  keypoint_3d=joints3d.astype(np.float32))
+    if ntu25_2d:
+        fields.update(keypoint_ntu25=pixels, keypoint_ntu25_score=scores)
+    return fields
 
 
 # --------------------------------------------------------------------------
@@ -213,12 +223,13 @@ def _source_stamp(raw_root, name, modalities):
 def build_sample(name: str, raw_root, dataset: str = 'ntu60',
                  modalities=MODALITIES, use_skeleton: bool = True,
                  max_bodies: int = 2, select: str = 'motion',
-                 video_backend: str = 'auto'):
+                 video_backend: str = 'auto', ntu25_2d: bool = False):
     """The annotation of one sample.
 
     Args:
         use_skeleton: False for samples of the missing-skeleton list: the
             skeleton only gives the frame count, keypoint fields are left out.
+        ntu25_2d: add ``keypoint_ntu25`` / ``keypoint_ntu25_score``.
 
     Returns:
         tuple: ``(annotation, has_bodies)``; ``has_bodies`` is False when the
@@ -273,7 +284,8 @@ def build_sample(name: str, raw_root, dataset: str = 'ntu60',
 
     has_bodies = seq is not None and len(seq.bodies) > 0
     if use_skeleton and has_bodies:
-        ann.update(skeleton_keypoints(seq, image_shape, max_bodies, select))
+        ann.update(skeleton_keypoints(seq, image_shape, max_bodies, select,
+                                      ntu25_2d))
     return ann, has_bodies
 
 
@@ -410,7 +422,7 @@ def build_annotations(raw_root, out_file, dataset: str = 'ntu60',
                       keep_missing_skeletons: bool = False,
                       num_workers: int | None = None, max_bodies: int = 2,
                       select: str = 'motion', video_backend: str = 'auto',
-                      cache_dir=None) -> dict:
+                      cache_dir=None, ntu25_2d: bool = False) -> dict:
     """Converts an NTU raw tree into one annotation pkl.
 
     Args:
@@ -429,6 +441,8 @@ def build_annotations(raw_root, out_file, dataset: str = 'ntu60',
         video_backend: ``'auto'``, ``'decord'`` or ``'cv2'``.
         cache_dir: if given, each sample's annotation is kept there and
             reused by a later run while its input files are unchanged.
+        ntu25_2d: also store all 25 NTU joints in 2D RGB pixel coordinates
+            (``keypoint_ntu25`` ``[M, T, 25, 2]``, ``keypoint_ntu25_score``).
 
     Returns:
         The dict written to ``out_file``.
@@ -462,7 +476,7 @@ def build_annotations(raw_root, out_file, dataset: str = 'ntu60',
 
     options = dict(dataset=dataset, modalities=modalities,
                    max_bodies=max_bodies, select=select,
-                   video_backend=video_backend)
+                   video_backend=video_backend, ntu25_2d=ntu25_2d)
     job = functools.partial(
         _build_sample_job, raw_root=raw_root,
         missing=frozenset(listed_missing),
@@ -520,6 +534,10 @@ def parse_args(argv=None):
     parser.add_argument('--cache-dir', default=None,
                         help='per-sample cache, so that an interrupted run '
                         'resumes where it stopped')
+    parser.add_argument('--ntu25-2d', action='store_true',
+                        help='also store all 25 NTU joints in 2D RGB pixel '
+                        'coordinates (keypoint_ntu25; for ROI mosaics with '
+                        "layout='ntu25')")
     return parser.parse_args(argv)
 
 
@@ -533,7 +551,7 @@ def main(argv=None):
             keep_missing_skeletons=args.keep_missing_skeletons,
             num_workers=args.num_workers, max_bodies=args.max_bodies,
             select=args.select, video_backend=args.video_backend,
-            cache_dir=args.cache_dir)
+            cache_dir=args.cache_dir, ntu25_2d=args.ntu25_2d)
     except (AnnotationBuildError, FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

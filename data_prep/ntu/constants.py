@@ -136,6 +136,12 @@ NTU120_XSUB_TRAIN_SUBJECTS = NTU60_XSUB_TRAIN_SUBJECTS + (
 #: NTU120 cross-setup: even setup ids train, odd ones validate (see
 #: :func:`is_training_sample`).
 
+#: Actions (1-based ids) performed by two persons: NTU's "mutual actions",
+#: A050-A060 in NTU60 and A106-A120 added by NTU120 (e.g. for keeping one or
+#: two persons when extracting poses, as MMAction2's
+#: ``ntu_pose_extraction.py`` does).
+NTU_MUTUAL_ACTIONS = tuple(range(50, 61)) + tuple(range(106, 121))
+
 DATASETS = {
     # name: (largest setup id, number of classes, benchmark names)
     'ntu60': dict(max_setup=17, num_classes=60, benchmarks=('xsub', 'xview')),

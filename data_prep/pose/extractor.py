@@ -18,7 +18,7 @@ once; :mod:`reference` runs those two functions frame by frame and gives the
 same keypoints up to float rounding (``tests/test_pose_extraction.py``
 checks it). By default the models are also prepared for inference
 (:func:`models.optimize_for_inference`: BatchNorms folded into the
-convolutions, and NHWC convolutions on the CPU).
+convolutions; on the CPU NHWC convolutions and a multi-threaded RoIAlign).
 
 Videos are decoded twice (once per pass, ``batch_size`` frames at a time)
 instead of being held in memory: a 1080p NTU clip of 300 frames would take
@@ -115,16 +115,26 @@ class PoseExtractor:
         det_cat_id: the person class of the detector (0 for COCO and for
             the one-class person detector).
         max_persons: persons kept per clip (2 for NTU RGB+D).
-        batch_size: frames decoded at once, and per detector forward and
-            per pose batch.
-        det_batch_size: frames per detector forward, if fewer (Faster R-CNN
-            at 1333x800 needs about 0.4 GB per frame in fp32).
+        batch_size: frames decoded at once, and per detector forward (on
+            CUDA) and per pose batch.
+        det_batch_size: frames per detector forward. Default: 1 on the
+            CPU, ``batch_size`` on CUDA. On the CPU, Faster R-CNN at
+            1333x750 is memory-bound: its activations (about 0.4 GB per
+            frame) leave the caches, and a forward of 4 frames takes 1.5x
+            longer per frame than 4 forwards of one (measured on 2 cores,
+            ``tools/analysis/benchmark_pose_extraction.py --det-batch-size``).
+            The person crops of the pose model are small and go in batches
+            on either device.
         pose_batch_size: person crops per pose forward (default
             ``batch_size * max_persons``).
         iou_thr, max_gap, contain_thr: see :func:`tracking.track_persons`.
         optimize: run copies of the models prepared by
             :func:`models.optimize_for_inference` (the given models are
             left untouched); False runs the given models as they are.
+        precision: ``'fp32'`` (default), or ``'bf16'`` / ``'fp16'`` for the
+            models' convolutional trunks (:func:`models.set_trunk_precision`;
+            faster, results differ slightly). Applied to copies of the
+            models.
     """
 
     def __init__(self, det_model, pose_model, det_score_thr: float = 0.5,
@@ -132,7 +142,8 @@ class PoseExtractor:
                  batch_size: int = 16, det_batch_size: Optional[int] = None,
                  pose_batch_size: Optional[int] = None,
                  iou_thr: float = 0.3, max_gap: int = 10,
-                 contain_thr: float = 0.8, optimize: bool = True):
+                 contain_thr: float = 0.8, optimize: bool = True,
+                 precision: str = 'fp32'):
         from mmcv.transforms import Compose
         from mmdet.utils import get_test_pipeline_cfg
         from mmengine.registry import DefaultScope
@@ -141,17 +152,28 @@ class PoseExtractor:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         if max_persons < 1:
             raise ValueError(f'max_persons must be >= 1, got {max_persons}')
+        from .models import optimize_for_inference, set_trunk_precision
+        if optimize or precision != 'fp32':
+            det_model = copy.deepcopy(det_model)
+            pose_model = copy.deepcopy(pose_model)
         if optimize:
-            from .models import optimize_for_inference
-            det_model = optimize_for_inference(copy.deepcopy(det_model))
-            pose_model = optimize_for_inference(copy.deepcopy(pose_model))
+            optimize_for_inference(det_model)
+            optimize_for_inference(pose_model)
+        set_trunk_precision(det_model, precision)
+        set_trunk_precision(pose_model, precision)
+        self.precision = precision
         self.det_model = det_model
         self.pose_model = pose_model
         self.det_score_thr = float(det_score_thr)
         self.det_cat_id = int(det_cat_id)
         self.max_persons = int(max_persons)
         self.batch_size = int(batch_size)
-        self.det_batch_size = int(det_batch_size or batch_size)
+        if det_batch_size is None:
+            det_batch_size = batch_size if self.device_type == 'cuda' else 1
+        self.det_batch_size = int(det_batch_size)
+        if self.det_batch_size < 1:
+            raise ValueError(
+                f'det_batch_size must be >= 1, got {det_batch_size}')
         self.pose_batch_size = int(pose_batch_size or
                                    batch_size * max_persons)
         self.iou_thr = float(iou_thr)
@@ -246,9 +268,12 @@ class PoseExtractor:
                  np.asarray(s, np.float32).reshape(-1, NUM_KEYPOINTS))
                 for k, s in zip(keypoints, scores)]
 
-    def track(self, detections: Sequence[np.ndarray]) -> PersonTracks:
-        return track_persons(detections, self.max_persons, self.iou_thr,
-                             self.max_gap, self.contain_thr)
+    def track(self, detections: Sequence[np.ndarray],
+              max_persons: Optional[int] = None) -> PersonTracks:
+        """Tracks of at most ``max_persons`` (default ``self.max_persons``)
+        persons."""
+        return track_persons(detections, max_persons or self.max_persons,
+                             self.iou_thr, self.max_gap, self.contain_thr)
 
     def _pose_into(self, result: PoseResult, tracks: PersonTracks,
                    start: int, frames: Sequence[np.ndarray]) -> None:
@@ -279,7 +304,8 @@ class PoseExtractor:
 
     def extract_video(self, path, progress: Optional[Callable[[int],
                                                               None]] = None,
-                      decode_threads: int = 1) -> PoseResult:
+                      decode_threads: int = 1,
+                      max_persons: Optional[int] = None) -> PoseResult:
         """Poses of a video file.
 
         Args:
@@ -287,6 +313,8 @@ class PoseExtractor:
             progress: called with a number of *frame steps* after each batch;
                 every frame makes two (detection, then pose).
             decode_threads: decord threads.
+            max_persons: persons kept in this clip (default
+                ``self.max_persons``).
 
         Raises:
             video.BadVideoError: unreadable video or no frame (the message
@@ -298,7 +326,7 @@ class PoseExtractor:
             detections += self.detect(frames)
             if progress is not None:
                 progress(len(frames))
-        tracks = self.track(detections)
+        tracks = self.track(detections, max_persons)
         result = empty_result(tracks, video.shape)
         for start, frames in video.batches(self.batch_size):
             self._pose_into(result, tracks, start, frames)

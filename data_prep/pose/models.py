@@ -171,11 +171,79 @@ def to_channels_last(model):
     return model
 
 
+#: ``precision`` choices of :func:`set_trunk_precision`
+PRECISIONS = ('fp32', 'bf16', 'fp16')
+
+
+def _to_float32(out):
+    """``out`` with its half / bfloat16 tensors cast to float32."""
+    import torch
+    if isinstance(out, torch.Tensor):
+        return out.float() if out.dtype in (torch.float16,
+                                            torch.bfloat16) else out
+    if isinstance(out, (list, tuple)):
+        return type(out)(_to_float32(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _to_float32(v) for k, v in out.items()}
+    return out
+
+
+def _autocast_method(method, device_type: str, dtype):
+    import functools
+
+    import torch
+
+    @functools.wraps(method)
+    def wrapped(*args, **kwargs):
+        with torch.autocast(device_type, dtype=dtype):
+            out = method(*args, **kwargs)
+        return _to_float32(out)
+
+    return wrapped
+
+
+def set_trunk_precision(model, precision: str = 'fp32'):
+    """Runs the convolutional trunk of ``model`` in reduced precision.
+
+    ``'bf16'`` / ``'fp16'`` run ``extract_feat`` (backbone and neck: about
+    75% of the detector's and nearly all of HRNet's FLOPs) and a detector's
+    RPN head under ``torch.autocast`` and hand float32 features on, so box
+    decoding, NMS, RoIAlign, the box head and heatmap decoding stay float32.
+    On CPUs with bfloat16 instructions (AVX512-BF16, AMX) ``'bf16'`` runs
+    the trunk about 2x faster than float32 (ResNet-50 at 1333x750 on this
+    repository's 2-core AMD EPYC: 0.28 vs 0.66 s per frame), with feature
+    errors around 1% of their range, so boxes and keypoints move slightly:
+    an opt-in trade-off, not the default. ``'fp16'`` needs CUDA. In place;
+    returns the model.
+    """
+    import torch
+    if precision not in PRECISIONS:
+        raise ValueError(f'precision must be one of {PRECISIONS}, got '
+                         f'{precision!r}')
+    if precision == 'fp32':
+        return model
+    device_type = next(model.parameters()).device.type
+    if precision == 'fp16' and device_type != 'cuda':
+        raise ValueError("precision='fp16' needs CUDA; use 'bf16' on the "
+                         'CPU')
+    dtype = torch.bfloat16 if precision == 'bf16' else torch.float16
+    model.extract_feat = _autocast_method(model.extract_feat, device_type,
+                                          dtype)
+    rpn_head = getattr(model, 'rpn_head', None)
+    if rpn_head is not None:
+        rpn_head.forward = _autocast_method(rpn_head.forward, device_type,
+                                            dtype)
+    return model
+
+
 def optimize_for_inference(model):
-    """:func:`fuse_for_inference`, plus :func:`to_channels_last` when the
-    model is on the CPU (on CUDA, NHWC only pays off in half precision).
-    In place; returns the model."""
+    """:func:`fuse_for_inference`; on the CPU also MMCV's single-threaded
+    ``RoIAlign`` replaced by :class:`roi_align.EmbeddingBagRoIAlign` and
+    :func:`to_channels_last` (on CUDA, NHWC only pays off in half
+    precision). In place; returns the model."""
     fuse_for_inference(model)
     if next(model.parameters()).device.type == 'cpu':
+        from .roi_align import replace_roi_align
+        replace_roi_align(model)  # before: it reads NHWC features as they are
         to_channels_last(model)
     return model

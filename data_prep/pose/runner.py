@@ -71,6 +71,10 @@ class ExtractionOptions:
     det_score_thr: float = 0.5
     det_cat_id: int = 0
     max_persons: int = 2
+    #: if given, only clips of these actions (1-based, ``label + 1``) keep
+    #: up to ``max_persons`` persons, all others keep one (NTU:
+    #: ``constants.NTU_MUTUAL_ACTIONS``)
+    two_person_actions: Optional[tuple] = None
     iou_thr: float = 0.3
     max_gap: int = 10
     contain_thr: float = 0.8
@@ -78,6 +82,9 @@ class ExtractionOptions:
     det_batch_size: Optional[int] = None
     pose_batch_size: Optional[int] = None
     optimize: bool = True
+    #: ``'fp32'``, ``'bf16'`` or ``'fp16'`` trunks (changes the results
+    #: slightly, so it is part of the stamp)
+    precision: str = 'fp32'
 
     def __post_init__(self):
         from . import models
@@ -89,6 +96,19 @@ class ExtractionOptions:
             self.pose_config = models.DEFAULT_POSE_CONFIG
         if self.pose_checkpoint is None:
             self.pose_checkpoint = models.DEFAULT_POSE_CHECKPOINT
+        if self.two_person_actions is not None:
+            self.two_person_actions = tuple(
+                sorted(int(a) for a in self.two_person_actions))
+
+    def persons_of(self, label: Optional[int]) -> int:
+        """Persons to keep in a clip of class ``label`` (0-based)."""
+        if self.two_person_actions is None:
+            return self.max_persons
+        if label is None:
+            raise PoseExtractionError(
+                'two_person_actions needs the label of every sample')
+        return self.max_persons if int(label) + 1 in \
+            self.two_person_actions else 1
 
     def stamp(self) -> dict:
         """The settings a stored result must have been made with."""
@@ -109,7 +129,7 @@ class ExtractionOptions:
             det_batch_size=self.det_batch_size,
             pose_batch_size=self.pose_batch_size, iou_thr=self.iou_thr,
             max_gap=self.max_gap, contain_thr=self.contain_thr,
-            optimize=self.optimize)
+            optimize=self.optimize, precision=self.precision)
 
 
 @dataclass
@@ -117,6 +137,7 @@ class VideoJob:
     name: str        #: the sample (``frame_dir``)
     path: str        #: the video file
     num_frames: int  #: expected frames (for the ETA only)
+    max_persons: Optional[int] = None  #: persons kept (None: the options')
 
 
 @dataclass
@@ -145,10 +166,13 @@ def load_annotations(ann_file) -> dict:
     return data
 
 
-def list_jobs(data: dict, data_root=None):
+def list_jobs(data: dict, data_root=None,
+              options: Optional[ExtractionOptions] = None):
     """``(jobs, names without an RGB video path)`` of an annotation dict;
     relative ``rgb_path`` are joined to ``data_root`` (default
-    ``meta['raw_root']``)."""
+    ``meta['raw_root']``); each job keeps ``options.persons_of(label)``
+    persons."""
+    options = options or ExtractionOptions()
     if data_root is None:
         data_root = (data.get('meta') or {}).get('raw_root')
     jobs, without_video = [], []
@@ -167,7 +191,8 @@ def list_jobs(data: dict, data_root=None):
             relative = os.path.join(os.fspath(data_root), relative)
         expected = (ann.get('num_frames') or {}).get(
             'rgb', ann.get('total_frames', 0))
-        jobs.append(VideoJob(name, relative, int(expected)))
+        jobs.append(VideoJob(name, relative, int(expected),
+                             options.persons_of(ann.get('label'))))
     return jobs, without_video
 
 
@@ -232,7 +257,7 @@ def process_job(extractor, job: VideoJob, out_dir, stamp: dict,
     try:
         result = extractor.extract_video(
             job.path, progress=lambda n: emit('frames', n),
-            decode_threads=decode_threads)
+            decode_threads=decode_threads, max_persons=job.max_persons)
         payload = dict(format=RESULT_FORMAT, frame_dir=job.name,
                        video=job.path, video_stamp=video_stamp(job.path),
                        settings=stamp, **result.to_dict())
@@ -414,7 +439,8 @@ def run_extraction(ann_file, out_dir, data_root=None, workers: int = 1,
     os.makedirs(out_dir, exist_ok=True)
     remove_stale_tmp(out_dir)
     stamp = options.stamp()
-    jobs, without_video = list_jobs(load_annotations(ann_file), data_root)
+    jobs, without_video = list_jobs(load_annotations(ann_file), data_root,
+                                    options)
     summary = ExtractionSummary(num_videos=len(jobs),
                                 without_video=without_video)
     if without_video:

@@ -5,14 +5,45 @@ A model trained with modalities ``M`` is tested with every non-empty subset
 ``mean Δ`` over the proper subsets are the paper's robustness figures
 (Table 4: "Δ is defined as accuracy discrepancy between full modality and
 missing modality cases"). The test loop, dataloader and metrics are the
-runner's own; only the model's test modalities change between passes
+runner's own; between passes the model's test modalities change
 (:meth:`MultiModalRecognizer.set_test_modalities`), so absent modalities'
-encoders are not run.
+encoders are not run, and the test dataloader is rebuilt with the dataset's
+``modalities`` set to the subset, so their files are not decoded either.
 """
+import copy
 import itertools
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.model import is_model_wrapper
+
+
+def _dataset_cfg(dataloader_cfg):
+    """The dataset config of a dataloader config (None when not a dict)."""
+    dataset = dataloader_cfg.get('dataset') \
+        if isinstance(dataloader_cfg, dict) else None
+    return dataset if isinstance(dataset, dict) else None
+
+
+def _use_test_data_of(runner, subset: Optional[Sequence[str]]) -> bool:
+    """Makes the runner's next ``test()`` build its dataloader with the
+    dataset's ``modalities`` set to ``subset`` (None: the config's own).
+
+    Uses the runner's test loop and dataloader *configs* (MMEngine builds
+    the loop from them on ``test()`` when ``_test_loop`` is a dict).
+    Returns False, changing nothing, when the test dataset has no
+    ``modalities`` setting (the full data is then decoded every pass).
+    """
+    cfg = getattr(runner, 'cfg', None)
+    dataloader = copy.deepcopy(cfg.get('test_dataloader')) if cfg else None
+    dataset = _dataset_cfg(dataloader)
+    if dataset is None or 'modalities' not in dataset or \
+            cfg.get('test_cfg') is None:
+        return False
+    if subset is not None:
+        dataset['modalities'] = tuple(subset)
+    runner._test_dataloader = dataloader
+    runner._test_loop = copy.deepcopy(cfg.test_cfg)
+    return True
 
 
 def modality_subsets(modalities: Sequence[str]) -> List[Tuple[str, ...]]:
@@ -48,9 +79,11 @@ def evaluate_missing_modalities(
     try:
         for subset in subsets:
             model.set_test_modalities(subset)
+            _use_test_data_of(runner, subset)
             rows.append(dict(modalities=subset, **runner.test()))
     finally:
         model.set_test_modalities(None)
+        _use_test_data_of(runner, None)
     full = next((r[metric] for r in rows
                  if set(r['modalities']) == set(model.modalities)), None)
     for r in rows:

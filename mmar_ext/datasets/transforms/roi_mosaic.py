@@ -116,7 +116,11 @@ class SkeletonROIMosaic(BaseTransform):
         modality (str): Frames from ``<modality>_imgs``. Defaults to
             ``'rgb'``.
         out_name (str): Output prefix. Defaults to ``'roi'``.
-        keypoint_key (str): Defaults to ``'keypoint'``.
+        keypoint_key (str, optional): The ``[M, T, K, 2]`` joints; their
+            scores are ``<keypoint_key>_score``. Defaults to
+            ``'keypoint_ntu25'`` for ``layout='ntu25'`` (written by
+            ``python -m data_prep.ntu.build_annotations --ntu25-2d``), else
+            ``'keypoint'``.
     """
 
     def __init__(self,
@@ -130,7 +134,7 @@ class SkeletonROIMosaic(BaseTransform):
                  score_thr: float = 0.,
                  modality: str = 'rgb',
                  out_name: str = 'roi',
-                 keypoint_key: str = 'keypoint') -> None:
+                 keypoint_key: Optional[str] = None) -> None:
         self.part_names = PART_NAMES if joints is None else tuple(
             f'joint_{j}' for j in joints)
         if joints is None:
@@ -151,7 +155,11 @@ class SkeletonROIMosaic(BaseTransform):
         self.score_thr = score_thr
         self.modality = modality
         self.out_name = out_name
+        if keypoint_key is None:
+            keypoint_key = 'keypoint_ntu25' if layout == 'ntu25' and \
+                self.part_names == PART_NAMES else 'keypoint'
         self.keypoint_key = keypoint_key
+        self.score_key = f'{keypoint_key}_score'
 
     def _sample(self, num: int) -> np.ndarray:
         tau = self.num_frames
@@ -177,7 +185,16 @@ class SkeletonROIMosaic(BaseTransform):
         if num < 1:
             raise ValueError(f'Sample {sample_name(results)}: {name}: the '
                              'clip has no frame')
-        got = read_keypoints(results, self.keypoint_key, caller=name)
+        if self.keypoint_key not in results and 'keypoint' in results:
+            # the sample has a skeleton, but not in the requested joint set
+            raise ValueError(
+                f'Sample {sample_name(results)}: {name} ({self.layout}) '
+                f'reads {self.keypoint_key}, which the annotation lacks'
+                + (' (build it with python -m data_prep.ntu.build_annotations'
+                   ' --ntu25-2d)' if self.keypoint_key == 'keypoint_ntu25'
+                   else ''))
+        got = read_keypoints(results, self.keypoint_key, self.score_key,
+                             caller=name)
         if got is None or not got[0].shape[0]:  # no skeleton / no person
             kps = np.zeros((0, num, max(self.joints) + 1, 2), np.float32)
             scores = np.zeros(kps.shape[:-1], np.float32)
