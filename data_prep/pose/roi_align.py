@@ -80,7 +80,7 @@ def roi_align_embedding_bag(features: torch.Tensor, rois: torch.Tensor,
     if num_rois == 0:
         return out.permute(0, 3, 1, 2)
     table = features.permute(0, 2, 3, 1).reshape(-1, channels)
-    rois = rois.to(features.dtype)
+    rois = rois.float()  # sampling positions in float32 whatever the table
     offset = 0.5 if aligned else 0.0
     x1 = rois[:, 1] * spatial_scale - offset
     y1 = rois[:, 2] * spatial_scale - offset
@@ -101,9 +101,9 @@ def roi_align_embedding_bag(features: torch.Tensor, rois: torch.Tensor,
     for gh, gw in torch.unique(pairs, dim=0).tolist():
         sel = torch.nonzero((pairs[:, 0] == gh) & (pairs[:, 1] == gw)
                             ).squeeze(1)
-        count = max(gh * gw, 1)
-        if gh == 0 or gw == 0:  # empty RoI: MMCV averages nothing -> 0
+        if gh <= 0 or gw <= 0:  # empty RoI: MMCV averages nothing -> 0
             continue
+        count = gh * gw
         y_idx, y_w = _axis_samples(y1[sel], bin_h[sel], gh, ph_out, height)
         x_idx, x_w = _axis_samples(x1[sel], bin_w[sel], gw, pw_out, width)
         # [n, PH, PW, 2gh, 2gw] rows of the table and their weights
@@ -115,7 +115,7 @@ def roi_align_embedding_bag(features: torch.Tensor, rois: torch.Tensor,
         bags = 4 * gh * gw
         pooled = F.embedding_bag(
             index.reshape(-1, bags), table, mode='sum',
-            per_sample_weights=weight.reshape(-1, bags))
+            per_sample_weights=weight.reshape(-1, bags).to(table.dtype))
         out[sel] = pooled.view(-1, ph_out, pw_out, channels)
     return out.permute(0, 3, 1, 2)
 
