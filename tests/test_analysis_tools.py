@@ -41,9 +41,14 @@ def test_leaderboard_cli_writes_table(tmp_path, capsys):
     leaderboard.main(['--model', 'R', 'configs/stfusion_synth_rgb.py',
                       str(dump), '--chance', '--out', str(out)])
     table = out.read_text()
-    assert '| R | `stfusion_synth_rgb.py` |' in table
+    # FLOPs of one test clip: the config's 8 frames of 64x64
+    assert complexity.clip_shape('configs/stfusion_synth_rgb.py') == (8, 64)
+    model = complexity.build_model('configs/stfusion_synth_rgb.py')
+    gflops = complexity.count_flops(model, 8, 64) / 1e9
+    assert 8 * 1.819 * (64 / 224)**2 < gflops < 1.1 * 8 * 1.819 * (64 / 224)**2
+    assert f'| R | `stfusion_synth_rgb.py` | 17.49M | {gflops:.2f} |' in table
     assert '| 100.0 | 100.0 | 100.0 | 6 |' in table
-    assert '| chance | | | 8.3 |' in table
+    assert '| chance | | | | 8.3 | | 8.3 | |' in table
     assert table.strip() in capsys.readouterr().out
 
 

@@ -1,12 +1,13 @@
 """Parameters, FLOPs and inference throughput of a config's model.
 
-    python tools/analysis/complexity.py CONFIG [--clip-len 16] [--size 224]
+    python tools/analysis/complexity.py CONFIG [--clip-len T] [--size S]
         [--batch 1] [--iters 5] [--device cpu|cuda]
 
 FLOPs come from MMEngine's ``get_model_complexity_info`` (fvcore-style
 counting: one multiply-add = one FLOP), measured on one clip per modality of
-``[1, 1, 3, T, H, W]``; throughput is clips per second of ``tensor``-mode
-forward passes after a warm-up. Speed claims in this
+``[1, 1, 3, T, H, W]`` (default: the config's ``clip_len`` and
+``crop_size``, else 16 and 224); throughput is clips per second of
+``tensor``-mode forward passes after a warm-up. Speed claims in this
 project are always reported next to a baseline measured in the same run.
 """
 import argparse
@@ -32,6 +33,14 @@ def build_model(config, cfg_options=None):
     return model
 
 
+def clip_shape(config, clip_len=None, size=None):
+    """``(T, S)`` of a test clip: the arguments, else the config's
+    ``clip_len`` / ``crop_size`` variables, else ``(16, 224)``."""
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    return (clip_len or cfg.get('clip_len', 16),
+            size or cfg.get('crop_size', 224))
+
+
 def dummy_inputs(model, batch, clip_len, size, device):
     """One clip per modality, ``[batch, num_clips=1, 3, T, H, W]``."""
     return {model.input_key.format(m): torch.randn(
@@ -51,16 +60,23 @@ class TensorForward(torch.nn.Module):
         return self.model(inputs, mode='tensor')
 
 
-def complexity(model, clip_len=16, size=224, batch=1, iters=5,
-               device='cpu'):
+def count_flops(model, clip_len=16, size=224, device='cpu') -> int:
+    """FLOPs (multiply-adds) of one clip of every modality of ``model``."""
     from mmengine.analysis import get_model_complexity_info
-    model = model.to(device)
-    params = sum(p.numel() for p in model.parameters())
     inputs = dummy_inputs(model, 1, clip_len, size, device)
     with torch.no_grad():
         info = get_model_complexity_info(
             TensorForward(model), inputs=(inputs, ), show_table=False,
             show_arch=False)
+    return int(info['flops'])
+
+
+def complexity(model, clip_len=16, size=224, batch=1, iters=5,
+               device='cpu'):
+    model = model.to(device)
+    params = sum(p.numel() for p in model.parameters())
+    flops = count_flops(model, clip_len, size, device)
+    with torch.no_grad():
         batch_inputs = dummy_inputs(model, batch, clip_len, size, device)
         model(batch_inputs, mode='tensor')  # warm-up
         if device.startswith('cuda'):
@@ -71,15 +87,17 @@ def complexity(model, clip_len=16, size=224, batch=1, iters=5,
         if device.startswith('cuda'):
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
-    return dict(params=params, flops=info['flops'],
+    return dict(params=params, flops=flops,
                 clips_per_second=batch * iters / seconds)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('--clip-len', type=int, default=16)
-    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--clip-len', type=int, default=None,
+                        help="default: the config's clip_len, else 16")
+    parser.add_argument('--size', type=int, default=None,
+                        help="default: the config's crop_size, else 224")
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument(
@@ -87,11 +105,12 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     model = build_model(args.config, args.cfg_options)
-    r = complexity(model, args.clip_len, args.size, args.batch, args.iters,
+    clip_len, size = clip_shape(args.config, args.clip_len, args.size)
+    r = complexity(model, clip_len, size, args.batch, args.iters,
                    args.device)
     print(f'{args.config}: {r["params"] / 1e6:.2f}M params, '
           f'{r["flops"] / 1e9:.2f} GFLOPs per clip '
-          f'({args.clip_len}x{args.size}x{args.size}, all modalities), '
+          f'({clip_len}x{size}x{size}, all modalities), '
           f'{r["clips_per_second"]:.2f} clips/s on {args.device} '
           f'(batch {args.batch})')
     return r

@@ -7,15 +7,21 @@
 
 For each model: top-1, top-5 and mean class accuracy computed with
 MMAction2's own metric functions (the same numbers ``AccMetric`` logs), the
-number of trainable parameters of the model built from its config, and the
-number of test clips. Prints a Markdown table (MMAction2 model-zoo style).
+number of trainable parameters of the model built from its config, its
+GFLOPs per test clip of all its modalities (``complexity.py``: the config's
+``clip_len`` x ``crop_size``²), and the number of test clips. Prints a
+Markdown table (MMAction2 model-zoo style).
 """
 import argparse
 import os
 import os.path as osp
 import pickle
+import sys
 
 import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import complexity  # noqa: E402  (tools/analysis/complexity.py)
 
 
 def load_dump(path):
@@ -39,25 +45,28 @@ def accuracy_row(scores, labels):
                 mean1=mean_class_accuracy(scores, labels), clips=len(labels))
 
 
-def count_parameters(config):
-    import mmar_ext  # noqa: F401
-    from mmengine.config import Config
-    from mmaction.registry import MODELS
-    cfg = Config.fromfile(config)
-    model = MODELS.build(cfg.model)
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+def model_cost(config):
+    """``(trainable parameters, FLOPs per test clip)`` of a config's
+    model."""
+    model = complexity.build_model(config)
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return params, complexity.count_flops(model,
+                                          *complexity.clip_shape(config))
 
 
 def format_table(rows, chance=None):
-    lines = ['| model | config | params | top-1 | top-5 | mean class acc. | test clips |',
-             '|---|---|---:|---:|---:|---:|---:|']
+    lines = ['| model | config | params | GFLOPs | top-1 | top-5 | '
+             'mean class acc. | test clips |',
+             '|---|---|---:|---:|---:|---:|---:|---:|']
     for r in rows:
         lines.append(
             f"| {r['name']} | `{osp.basename(r['config'])}` | "
-            f"{r['params'] / 1e6:.2f}M | {100 * r['top1']:.1f} | "
-            f"{100 * r['top5']:.1f} | {100 * r['mean1']:.1f} | {r['clips']} |")
+            f"{r['params'] / 1e6:.2f}M | {r['flops'] / 1e9:.2f} | "
+            f"{100 * r['top1']:.1f} | {100 * r['top5']:.1f} | "
+            f"{100 * r['mean1']:.1f} | {r['clips']} |")
     if chance is not None:
-        lines.append(f'| chance | | | {100 * chance:.1f} | | {100 * chance:.1f} | |')
+        lines.append(f'| chance | | | | {100 * chance:.1f} | | '
+                     f'{100 * chance:.1f} | |')
     return '\n'.join(lines)
 
 
@@ -72,9 +81,9 @@ def main(argv=None):
     rows = []
     for name, config, dump in args.model:
         scores, labels = load_dump(dump)
-        rows.append(dict(name=name, config=config,
-                         params=count_parameters(config),
-                         **accuracy_row(scores, labels)))
+        params, flops = model_cost(config)
+        rows.append(dict(name=name, config=config, params=params,
+                         flops=flops, **accuracy_row(scores, labels)))
     chance = 1.0 / scores.shape[1] if args.chance else None
     table = format_table(rows, chance)
     print(table)
