@@ -128,13 +128,15 @@ class PoseExtractor:
         pose_batch_size: person crops per pose forward (default
             ``batch_size * max_persons``).
         iou_thr, max_gap, contain_thr: see :func:`tracking.track_persons`.
-        optimize: run copies of the models prepared by
-            :func:`models.optimize_for_inference` (the given models are
-            left untouched); False runs the given models as they are.
+        optimize: prepare the models with
+            :func:`models.optimize_for_inference`; False runs them as they
+            are.
         precision: ``'fp32'`` (default), or ``'bf16'`` / ``'fp16'`` for the
             models' convolutional trunks (:func:`models.set_trunk_precision`;
-            faster, results differ slightly). Applied to copies of the
-            models.
+            faster, results differ slightly).
+        copy_models: apply ``optimize`` / ``precision`` to copies, leaving
+            the given models untouched (default); False changes them in
+            place (no second copy in memory).
     """
 
     def __init__(self, det_model, pose_model, det_score_thr: float = 0.5,
@@ -143,7 +145,7 @@ class PoseExtractor:
                  pose_batch_size: Optional[int] = None,
                  iou_thr: float = 0.3, max_gap: int = 10,
                  contain_thr: float = 0.8, optimize: bool = True,
-                 precision: str = 'fp32'):
+                 precision: str = 'fp32', copy_models: bool = True):
         from mmcv.transforms import Compose
         from mmdet.utils import get_test_pipeline_cfg
         from mmengine.registry import DefaultScope
@@ -153,7 +155,7 @@ class PoseExtractor:
         if max_persons < 1:
             raise ValueError(f'max_persons must be >= 1, got {max_persons}')
         from .models import optimize_for_inference, set_trunk_precision
-        if optimize or precision != 'fp32':
+        if copy_models and (optimize or precision != 'fp32'):
             det_model = copy.deepcopy(det_model)
             pose_model = copy.deepcopy(pose_model)
         if optimize:
@@ -199,8 +201,9 @@ class PoseExtractor:
                      device: str = 'auto',
                      det_cfg_options: Optional[dict] = None,
                      pose_cfg_options: Optional[dict] = None, **kwargs):
-        """Builds both models (defaults: :mod:`models`) and the extractor;
-        ``kwargs`` go to :class:`PoseExtractor`."""
+        """Builds both models (defaults: :mod:`models`) and the extractor,
+        which prepares them in place; ``kwargs`` go to
+        :class:`PoseExtractor`."""
         from . import models
         det = models.build_detector(
             det_config or models.DEFAULT_DET_CONFIG,
@@ -210,11 +213,7 @@ class PoseExtractor:
             pose_config or models.DEFAULT_POSE_CONFIG,
             models.DEFAULT_POSE_CHECKPOINT if pose_checkpoint is None
             else pose_checkpoint, device, pose_cfg_options)
-        if kwargs.get('optimize', True):  # our own models: no copies
-            models.optimize_for_inference(det)
-            models.optimize_for_inference(pose)
-            kwargs['optimize'] = False
-        return cls(det, pose, **kwargs)
+        return cls(det, pose, copy_models=False, **kwargs)
 
     @property
     def device_type(self) -> str:

@@ -99,10 +99,10 @@ def roi_align_embedding_bag(features: torch.Tensor, rois: torch.Tensor,
     # RoIs with the same number of points per bin are done together
     pairs = torch.stack([grid_h, grid_w], dim=1)
     for gh, gw in torch.unique(pairs, dim=0).tolist():
-        sel = torch.nonzero((pairs[:, 0] == gh) & (pairs[:, 1] == gw)
-                            ).squeeze(1)
         if gh <= 0 or gw <= 0:  # empty RoI: MMCV averages nothing -> 0
             continue
+        sel = torch.nonzero((pairs[:, 0] == gh) & (pairs[:, 1] == gw)
+                            ).squeeze(1)
         count = gh * gw
         y_idx, y_w = _axis_samples(y1[sel], bin_h[sel], gh, ph_out, height)
         x_idx, x_w = _axis_samples(x1[sel], bin_w[sel], gw, pw_out, width)

@@ -26,8 +26,9 @@ except ImportError:  # pragma: no cover
     linear_sum_assignment = None
 
 
-def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """IoU matrix ``[len(a), len(b)]`` of ``x1, y1, x2, y2`` boxes."""
+def _intersections(boxes_a: np.ndarray, boxes_b: np.ndarray):
+    """``(inter [len(a), len(b)], area_a [len(a)], area_b [len(b)])`` of
+    ``x1, y1, x2, y2`` boxes, in float64."""
     a = np.asarray(boxes_a, np.float64).reshape(-1, 4)
     b = np.asarray(boxes_b, np.float64).reshape(-1, 4)
     lt = np.maximum(a[:, None, :2], b[None, :, :2])
@@ -35,6 +36,12 @@ def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     inter = np.prod(np.clip(rb - lt, 0, None), axis=-1)
     area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=-1)
     area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=-1)
+    return inter, area_a, area_b
+
+
+def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """IoU matrix ``[len(a), len(b)]`` of ``x1, y1, x2, y2`` boxes."""
+    inter, area_a, area_b = _intersections(boxes_a, boxes_b)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
@@ -42,12 +49,7 @@ def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
 def box_containment(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     """``[len(a), len(b)]``: fraction of each box of ``a`` inside each of
     ``b``."""
-    a = np.asarray(boxes_a, np.float64).reshape(-1, 4)
-    b = np.asarray(boxes_b, np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=-1)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=-1)
+    inter, area_a, _ = _intersections(boxes_a, boxes_b)
     return np.where(area_a[:, None] > 0,
                     inter / np.maximum(area_a[:, None], 1e-12), 1.0)
 

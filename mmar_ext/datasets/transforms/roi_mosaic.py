@@ -18,6 +18,7 @@ from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 from .heatmap import (keypoint_frames_of, read_keypoints, sample_name,
                       warn_sample)
+from .skeleton_crop import crop_frames
 
 PART_NAMES = ('head', 'right_hand', 'left_hand', 'right_foot', 'left_foot')
 #: Joint (0-based) of each part of :data:`PART_NAMES` per skeleton layout:
@@ -34,21 +35,6 @@ JOINT_LAYOUTS = {
 
 def _pair(v) -> Tuple[int, int]:
     return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
-
-
-def crop_centered(img: np.ndarray, center, size: Tuple[int,
-                                                       int]) -> np.ndarray:
-    """The ``size = (h, w)`` window of ``img`` centred on ``center = (x,
-    y)`` (top-left ``round(c) - size // 2``), zero outside the image."""
-    h, w = size
-    x1 = int(np.round(center[0])) - w // 2
-    y1 = int(np.round(center[1])) - h // 2
-    out = np.zeros((h, w) + img.shape[2:], img.dtype)
-    sx1, sy1 = max(x1, 0), max(y1, 0)
-    sx2, sy2 = min(x1 + w, img.shape[1]), min(y1 + h, img.shape[0])
-    if sx2 > sx1 and sy2 > sy1:
-        out[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = img[sy1:sy2, sx1:sx2]
-    return out
 
 
 def roi_weight_map(roi_cells: Dict, weights) -> np.ndarray:
@@ -135,6 +121,11 @@ class SkeletonROIMosaic(BaseTransform):
                  modality: str = 'rgb',
                  out_name: str = 'roi',
                  keypoint_key: Optional[str] = None) -> None:
+        if keypoint_key is None:  # the layout's joints come from its key
+            keypoint_key = 'keypoint_ntu25' if layout == 'ntu25' and \
+                joints is None else 'keypoint'
+        self.keypoint_key = keypoint_key
+        self.score_key = f'{keypoint_key}_score'
         self.part_names = PART_NAMES if joints is None else tuple(
             f'joint_{j}' for j in joints)
         if joints is None:
@@ -155,11 +146,6 @@ class SkeletonROIMosaic(BaseTransform):
         self.score_thr = score_thr
         self.modality = modality
         self.out_name = out_name
-        if keypoint_key is None:
-            keypoint_key = 'keypoint_ntu25' if layout == 'ntu25' and \
-                self.part_names == PART_NAMES else 'keypoint'
-        self.keypoint_key = keypoint_key
-        self.score_key = f'{keypoint_key}_score'
 
     def _sample(self, num: int) -> np.ndarray:
         tau = self.num_frames
@@ -235,15 +221,18 @@ class SkeletonROIMosaic(BaseTransform):
             for c, f in enumerate(frames):
                 img = np.asarray(imgs[f])
                 for i, p in enumerate(persons):
+                    # the window centred on the joint (top-left
+                    # round(joint) - size // 2), zero outside the frame
                     x, y = kps[p, f, joint]
                     size = (crop_h, crop_sub_w[i])
                     x1 = int(np.round(x)) - size[1] // 2
                     y1 = int(np.round(y)) - size[0] // 2
-                    src[r, c, i] = (x1, y1, x1 + size[1], y1 + size[0])
+                    box = (x1, y1, x1 + size[1], y1 + size[0])
+                    src[r, c, i] = box
                     if not valid[p, f, joint]:
                         continue
                     ok[r, c, i] = True
-                    crop = crop_centered(img, (x, y), size)
+                    crop = crop_frames([img], box)[0]
                     if size != (ch, sub_w[i]):
                         crop = mmcv.imresize(crop, (sub_w[i], ch))
                     mosaic[r * ch:(r + 1) * ch,
