@@ -108,9 +108,12 @@ def test_ntu60_annotations(raw_root, tmp_path):
         'xsub_train': [FULL], 'xsub_val': [NO_IR],       # P001 / P003
         'xview_train': [NO_IR], 'xview_val': [FULL],     # C002 / C001
     }
+    summary = data['meta'].pop('summary')
     assert data['meta'] == dict(dataset='ntu60', raw_root=str(raw_root),
                                 modalities=['rgb', 'depth', 'ir'],
-                                keypoint_source='ntu_color')
+                                keypoint_source='ntu_color', skipped={})
+    assert summary['kept'] == 2 and summary['frame_mismatch'] == dict(
+        within_tolerance=0, rejected=0)
 
     full = anns[FULL]
     assert full['label'] == 0 and NTU60_CLASSES[full['label']] == 'drink water'

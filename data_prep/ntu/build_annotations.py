@@ -5,10 +5,13 @@ Usage, from the repository root::
     python -m data_prep.ntu.build_annotations --raw-root data/ntu_raw \\
         --dataset ntu60 --out data/ntu60_annotations.pkl
 
-The sample list is the set of ``nturgb+d_skeletons/*.skeleton`` files
-(setups 1-17 for ``ntu60``, all for ``ntu120``). For each sample the
-skeleton is read, every requested modality file is probed (frame count and
-size) and one annotation is made, in the layout of ``docs/data_format.md``:
+The samples are the union of the ``nturgb+d_skeletons/*.skeleton`` files and
+the files of the requested modalities (``nturgb+d_rgb/*_rgb.avi``,
+``nturgb+d_depth_masked/<name>/``, ``nturgb+d_ir/*_ir.avi``), setups 1-17
+for ``ntu60``, all for ``ntu120``; how many samples lack each of them is
+reported. For each sample the skeleton is read, every requested modality file
+is probed (real decodable frame count and size) and one annotation is made,
+in the layout of ``docs/data_format.md``:
 
 * ``keypoint`` ``[M, T, 17, 2]``: COCO-17 keypoints taken from the NTU joints
   (:data:`constants.NTU_TO_COCO`), from their colour-space coordinates
@@ -24,9 +27,49 @@ size) and one annotation is made, in the layout of ``docs/data_format.md``:
   skeleton-cropped ROIs). Off by default: on full NTU120 it adds about 7 GB.
 
 ``M`` is at most ``max_bodies`` (2): the bodies with the most motion.
-Samples of the official missing-skeleton list are left out unless
-``keep_missing_skeletons``; then, like a sample whose skeleton file has no
-body at all, they carry no keypoint fields.
+
+Samples without a usable skeleton are left out unless
+``keep_missing_skeletons`` (``--keep-missing-skeletons``); kept, they carry
+no keypoint fields (for RGB / depth / IR-only models). These are the samples
+of the official missing-skeleton list, samples without a ``.skeleton`` file
+and skeleton files that list no body at all. Without a skeleton,
+``total_frames`` is the frame count of the depth folder, else of the IR
+video, else of the RGB video: depth, IR and skeleton all come from Kinect's
+depth sensor and share its frames, RGB is a separate camera with its own
+clock.
+
+Frame counts. Every modality is probed for the frames that really decode:
+a video's last frame claimed by its container must decode (one seek and one
+decode; if it does not, the last decodable frame is searched for), a depth
+folder counts its consecutive ``MDepth-%08d.png`` frames and its last PNG
+must decode. Training maps every modality onto the ``total_frames`` clock
+(the skeleton's frame count), so each count is compared with it: a count
+``n`` is accepted when ``|n - total_frames| <= max(frame_tolerance,
+frame_tolerance_fraction * total_frames)`` (default ``max(2, 5%)``), and a
+difference within that is recorded in the annotation
+(``frame_mismatch = {modality: (n, total_frames)}``) and counted in the
+summary; a larger one (a truncated video, deleted depth frames) is an
+:class:`AnnotationBuildError` naming the sample, the file and both counts.
+Why this default: the synthetic generator writes exactly ``total_frames``
+frames into every modality (all differences are 0), and in real NTU RGB+D
+depth, IR and skeleton share one sensor clock while the RGB camera runs on
+its own, so its count can differ by a frame or two; a few percent covers
+that, while a cut or truncated file (tens of percent) is caught. Both
+bounds are command line options (``--frame-tolerance``,
+``--frame-tolerance-fraction``).
+
+Bad samples. By default the first bad sample (malformed skeleton,
+unreadable modality file, frame count beyond the tolerance) stops the build
+with an :class:`AnnotationBuildError` naming it, and no pkl is written. With
+``skip_bad`` (``--skip-bad``) bad samples are left out, counted, listed with
+their reason in ``meta['skipped']`` and printed at the end, and the pkl is
+written with the rest (``meta['skipped']`` is empty without bad samples).
+``--cache-dir`` caches only successful samples, so a bad sample is probed
+again on the next run (and picked up once its files are fixed).
+
+At the end a summary is logged and stored in ``meta['summary']``: samples found, kept, how many lack each modality, left
+out (and why), frame-count mismatches within the tolerance, samples
+rejected.
 """
 from __future__ import annotations
 
@@ -63,10 +106,21 @@ NTU_COLOR_SHAPE = (1080, 1920)
 SCORE_OF_TRACKING_STATE = np.zeros(3, np.float32)
 SCORE_OF_TRACKING_STATE[INFERRED] = 0.5
 SCORE_OF_TRACKING_STATE[TRACKED] = 1.0
+#: Default tolerance of a modality's frame count against ``total_frames``:
+#: ``max(FRAME_TOLERANCE, FRAME_TOLERANCE_FRACTION * total_frames)`` frames.
+FRAME_TOLERANCE = 2
+FRAME_TOLERANCE_FRACTION = 0.05
+#: Without a skeleton, the modality whose frame count is ``total_frames``:
+#: the first present of these (depth / IR share the skeleton's sensor).
+CLOCK_PRIORITY = ('depth', 'ir', 'rgb')
 
 
 class AnnotationBuildError(RuntimeError):
     """A sample could not be converted; the message names sample and file."""
+
+
+class FrameCountMismatchError(AnnotationBuildError):
+    """A modality's frame count is too far from the sample's total_frames."""
 
 
 class ModalityFileError(ValueError):
@@ -82,16 +136,46 @@ def modality_path(modality: str, name: str) -> str:
     return f'{folder}/{pattern.format(name=name)}'
 
 
+def _decord_frame(reader, index):
+    """Frame ``index`` decoded by a decord reader, or None if it fails."""
+    try:
+        frame = reader[index].asnumpy()
+    except Exception:  # decord raises its own DECORDError
+        return None
+    return frame if frame.ndim == 3 and frame.size else None
+
+
 def _probe_video_decord(path):
     import decord
-    try:
-        reader = decord.VideoReader(path, num_threads=1)
-        num_frames = len(reader)
-        height, width = reader[0].shape[:2]
-    except Exception as error:  # decord raises its own DECORDError
-        raise ModalityFileError(
-            f'{path}: unreadable video ({error})') from None
-    return num_frames, (int(height), int(width))
+
+    def open_reader():
+        try:
+            return decord.VideoReader(path, num_threads=1)
+        except Exception as error:  # decord raises its own DECORDError
+            raise ModalityFileError(
+                f'{path}: unreadable video ({error})') from None
+
+    reader = open_reader()
+    claimed = len(reader)
+    if claimed <= 0:
+        raise ModalityFileError(f'{path}: the video has no frame')
+    last = _decord_frame(reader, claimed - 1)
+    if last is not None:  # the usual case: one seek, one decode
+        return claimed, (int(last.shape[0]), int(last.shape[1]))
+    # The container claims frames that do not decode (a truncated file):
+    # search for the last frame that does; a failed decode may leave the
+    # reader unusable, so every try gets a fresh one.
+    first = _decord_frame(open_reader(), 0)
+    if first is None:
+        raise ModalityFileError(f'{path}: cannot decode the first frame')
+    good, bad = 0, claimed - 1
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if _decord_frame(open_reader(), middle) is None:
+            bad = middle
+        else:
+            good = middle
+    return good + 1, (int(first.shape[0]), int(first.shape[1]))
 
 
 def _probe_video_cv2(path):
@@ -100,14 +184,27 @@ def _probe_video_cv2(path):
     try:
         if not capture.isOpened():
             raise ModalityFileError(f'{path}: cannot open video')
+        # CAP_PROP_FRAME_COUNT is the container's claim (a truncated AVI
+        # still claims all its frames): its last frame must decode.
+        claimed = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        if claimed > 0:
+            if claimed > 1:
+                capture.set(cv2.CAP_PROP_POS_FRAMES, claimed - 1)
+            ok, frame = capture.read()
+            if (ok and frame is not None and round(
+                    capture.get(cv2.CAP_PROP_POS_FRAMES)) == claimed):
+                return claimed, (int(frame.shape[0]), int(frame.shape[1]))
+    finally:
+        capture.release()
+    # No claim, or a wrong one: count the frames that decode.
+    capture = cv2.VideoCapture(path)
+    try:
         ok, frame = capture.read()
         if not ok or frame is None:
             raise ModalityFileError(f'{path}: cannot decode the first frame')
-        num_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        if num_frames <= 0:  # container without a frame count: count them
-            num_frames = 1
-            while capture.grab():
-                num_frames += 1
+        num_frames = 1
+        while capture.grab():  # grab() decodes, without colour conversion
+            num_frames += 1
         return num_frames, (int(frame.shape[0]), int(frame.shape[1]))
     finally:
         capture.release()
@@ -115,6 +212,12 @@ def _probe_video_cv2(path):
 
 def probe_video(path, backend: str = 'auto'):
     """Returns ``(number of frames, (H, W))`` of a video.
+
+    The number is of the frames that really decode, not the container's
+    claim: the last claimed frame is decoded (one seek); when that fails
+    (e.g. a truncated file whose header still claims every frame), the last
+    decodable frame is searched for (decord: binary search; cv2: by
+    decoding from the start).
 
     ``backend``: ``'decord'`` (what MMAction2's ``DecordInit`` counts),
     ``'cv2'``, or ``'auto'`` (decord when importable, else cv2).
@@ -136,18 +239,30 @@ def probe_video(path, backend: str = 'auto'):
                      f'got {backend!r}')
 
 
+def _read_depth_png(path):
+    import cv2
+    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ModalityFileError(f'{path}: unreadable PNG')
+    if image.ndim != 2 or image.dtype != np.uint16:
+        raise ModalityFileError(
+            f'{path}: expected a single-channel 16-bit depth PNG, got '
+            f'dtype {image.dtype} and shape {image.shape}')
+    return image
+
+
 def probe_depth_folder(path):
     """Returns ``(number of frames, (H, W))`` of a masked-depth folder.
 
     The folder must hold ``MDepth-00000001.png`` ... ``MDepth-%08d.png``
-    numbered without gaps; the first frame must be a single-channel 16-bit
-    PNG.
+    numbered without gaps; the first and the last frame must decode as
+    single-channel 16-bit PNGs of the same size. Frames missing at the end
+    cannot be seen here: the caller compares the count with the skeleton's.
 
     Raises:
         ModalityFileError: no frames, a gap in the numbering, or an
-            unreadable first frame.
+            unreadable first or last frame.
     """
-    import cv2
     path = os.fspath(path)
     numbers = sorted(int(match.group(1)) for match in
                      map(DEPTH_FRAME.fullmatch, os.listdir(path)) if match)
@@ -158,15 +273,22 @@ def probe_depth_folder(path):
         raise ModalityFileError(
             f'{path}: depth frames must be numbered 1..{len(numbers)} without '
             f'gaps; missing {missing[:5]}{" ..." if len(missing) > 5 else ""}')
-    first = os.path.join(path, 'MDepth-00000001.png')
-    image = cv2.imread(first, cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise ModalityFileError(f'{first}: unreadable PNG')
-    if image.ndim != 2 or image.dtype != np.uint16:
-        raise ModalityFileError(
-            f'{first}: expected a single-channel 16-bit depth PNG, got '
-            f'dtype {image.dtype} and shape {image.shape}')
+    image = _read_depth_png(os.path.join(path, 'MDepth-00000001.png'))
+    if len(numbers) > 1:
+        last_path = os.path.join(path, f'MDepth-{len(numbers):08d}.png')
+        last = _read_depth_png(last_path)
+        if last.shape != image.shape:
+            raise ModalityFileError(
+                f'{last_path}: {last.shape[1]}x{last.shape[0]} while the '
+                f'first frame is {image.shape[1]}x{image.shape[0]}')
     return len(numbers), (int(image.shape[0]), int(image.shape[1]))
+
+
+def allowed_frame_difference(
+        total_frames: int, frame_tolerance: int = FRAME_TOLERANCE,
+        frame_tolerance_fraction: float = FRAME_TOLERANCE_FRACTION) -> float:
+    """How many frames a modality may differ from ``total_frames``."""
+    return max(frame_tolerance, frame_tolerance_fraction * total_frames)
 
 
 # --------------------------------------------------------------------------
@@ -223,20 +345,32 @@ def _source_stamp(raw_root, name, modalities):
 def build_sample(name: str, raw_root, dataset: str = 'ntu60',
                  modalities=MODALITIES, use_skeleton: bool = True,
                  max_bodies: int = 2, select: str = 'motion',
-                 video_backend: str = 'auto', ntu25_2d: bool = False):
+                 video_backend: str = 'auto', ntu25_2d: bool = False,
+                 frame_tolerance: int = FRAME_TOLERANCE,
+                 frame_tolerance_fraction: float = FRAME_TOLERANCE_FRACTION):
     """The annotation of one sample.
 
     Args:
-        use_skeleton: False for samples of the missing-skeleton list: the
-            skeleton only gives the frame count, keypoint fields are left out.
+        use_skeleton: False for samples without a usable skeleton (the
+            official missing-skeleton list, no ``.skeleton`` file): keypoint
+            fields are left out, and ``total_frames`` comes from the
+            skeleton file if it can be read, else from the modalities
+            (:data:`CLOCK_PRIORITY`).
         ntu25_2d: add ``keypoint_ntu25`` / ``keypoint_ntu25_score``.
+        frame_tolerance, frame_tolerance_fraction: how far a modality's
+            frame count may be from ``total_frames``
+            (:func:`allowed_frame_difference`); a difference within it is
+            recorded in ``ann['frame_mismatch']``.
 
     Returns:
         tuple: ``(annotation, has_bodies)``; ``has_bodies`` is False when the
-        skeleton file lists no body at all (then no keypoint fields either).
+        skeleton file lists no body at all, or is not used (then no keypoint
+        fields either).
 
     Raises:
-        AnnotationBuildError: naming the sample and the file at fault.
+        AnnotationBuildError: naming the sample and the file at fault;
+            :class:`FrameCountMismatchError` when a modality's frame count
+            is beyond the tolerance.
     """
     raw_root = os.fspath(raw_root)
     info = parse_sample_name(name)
@@ -247,7 +381,7 @@ def build_sample(name: str, raw_root, dataset: str = 'ntu60',
             f'class (1..{num_classes})')
     ann = dict(frame_dir=name, label=info['action'] - 1)
 
-    num_frames, shapes = {}, {}
+    num_frames, shapes, paths = {}, {}, {}
     for modality in modalities:
         relative = modality_path(modality, name)
         path = os.path.join(raw_root, relative)
@@ -264,6 +398,7 @@ def build_sample(name: str, raw_root, dataset: str = 'ntu60',
             raise AnnotationBuildError(
                 f'sample {name}: {modality} {error}') from None
         ann[f'{modality}_path'] = relative
+        paths[modality] = path
 
     skeleton_file = os.path.join(raw_root, SKELETON_DIR, f'{name}.skeleton')
     try:
@@ -272,25 +407,53 @@ def build_sample(name: str, raw_root, dataset: str = 'ntu60',
         if use_skeleton or not num_frames:
             raise AnnotationBuildError(
                 f'sample {name}: skeleton {error}') from None
-        seq = None  # a listed missing skeleton: use the videos' clock
+        seq = None  # no usable skeleton file: use the videos' clock
+
+    if seq is not None:
+        clock, total_frames = 'skeleton', seq.num_frames
+    else:
+        clock = next(m for m in CLOCK_PRIORITY if m in num_frames)
+        total_frames = num_frames[clock]
+    mismatch = {}
+    for modality, count in num_frames.items():
+        if count == total_frames:
+            continue
+        allowed = allowed_frame_difference(total_frames, frame_tolerance,
+                                           frame_tolerance_fraction)
+        if abs(count - total_frames) > allowed:
+            raise FrameCountMismatchError(
+                f'sample {name}: {modality} {paths[modality]} has {count} '
+                f'decodable frames but the {clock} clock (total_frames) has '
+                f'{total_frames}: {count - total_frames:+d} frames, beyond '
+                f'the tolerance of {allowed:g} (--frame-tolerance, '
+                f'--frame-tolerance-fraction)')
+        mismatch[modality] = (count, total_frames)
 
     image_shape = shapes.get('rgb', NTU_COLOR_SHAPE)
-    ann['total_frames'] = (seq.num_frames if seq is not None
-                           else next(iter(num_frames.values())))
+    ann['total_frames'] = total_frames
     ann['img_shape'] = tuple(image_shape)
     ann['original_shape'] = tuple(image_shape)
     ann['num_frames'] = num_frames
     ann['modality_shapes'] = shapes
+    if mismatch:
+        ann['frame_mismatch'] = mismatch
 
-    has_bodies = seq is not None and len(seq.bodies) > 0
-    if use_skeleton and has_bodies:
+    has_bodies = use_skeleton and seq is not None and len(seq.bodies) > 0
+    if has_bodies:
         ann.update(skeleton_keypoints(seq, image_shape, max_bodies, select,
                                       ntu25_2d))
     return ann, has_bodies
 
 
-def _build_sample_job(name, raw_root, missing, cache_dir, options):
-    """Pool worker: one sample, through the cache when there is one."""
+def _build_sample_job(name, raw_root, missing, cache_dir, options,
+                      skip_bad=False):
+    """Pool worker: one sample, through the cache when there is one.
+
+    ``missing``: the samples to build without skeleton. Returns
+    ``(name, (annotation, has_bodies), None)``; a bad sample raises
+    :class:`AnnotationBuildError`, or with ``skip_bad`` returns
+    ``(name, None, error)`` (the pool goes on). Failures are not cached.
+    """
     use_skeleton = name not in missing
     cache_file = stamp = None
     if cache_dir is not None:
@@ -301,48 +464,96 @@ def _build_sample_job(name, raw_root, missing, cache_dir, options):
             with open(cache_file, 'rb') as f:
                 cached_stamp, result = pickle.load(f)
             if cached_stamp == stamp:
-                return name, result
+                return name, result, None
         except (OSError, EOFError, pickle.UnpicklingError, ValueError):
             pass
     try:
-        result = build_sample(name, raw_root, use_skeleton=use_skeleton,
-                              **options)
-    except AnnotationBuildError:
-        raise
-    except Exception as error:  # a bug or an unforeseen input: name it
-        raise AnnotationBuildError(f'sample {name}: {type(error).__name__}: '
-                                   f'{error}') from error
+        try:
+            result = build_sample(name, raw_root, use_skeleton=use_skeleton,
+                                  **options)
+        except AnnotationBuildError:
+            raise
+        except Exception as error:  # a bug or an unforeseen input: name it
+            raise AnnotationBuildError(
+                f'sample {name}: {type(error).__name__}: {error}') from error
+    except AnnotationBuildError as error:
+        if not skip_bad:
+            raise
+        return name, None, error
     if cache_file is not None:
         atomic_pickle_dump((stamp, result), cache_file)
-    return name, result
+    return name, result, None
 
 
 # --------------------------------------------------------------------------
 # The whole dataset
 # --------------------------------------------------------------------------
-def list_samples(raw_root, dataset: str = 'ntu60') -> list[str]:
-    """Names of the ``.skeleton`` files of a dataset, sorted."""
-    # ntu60 is setups 1-17; ntu120 takes every setup there is.
+#: modality -> (folder under raw_root, suffix of its entries, is a folder)
+_LISTED_ENTRIES = {
+    'skeleton': (SKELETON_DIR, '.skeleton', False),
+    'rgb': (MODALITY_PATHS['rgb'][0], '_rgb.avi', False),
+    'depth': (MODALITY_PATHS['depth'][0], '', True),
+    'ir': (MODALITY_PATHS['ir'][0], '_ir.avi', False),
+}
+
+
+def scan_samples(raw_root, dataset: str = 'ntu60',
+                 modalities=MODALITIES) -> dict:
+    """Which files each sample of a dataset has under ``raw_root``.
+
+    The samples are the union over the skeleton folder and the folders of
+    ``modalities`` (``nturgb+d_rgb/*_rgb.avi``, ``nturgb+d_depth_masked/
+    <name>/``, ``nturgb+d_ir/*_ir.avi``); ntu60 takes setups 1-17, ntu120
+    every setup there is.
+
+    Returns:
+        dict: sample name -> frozenset of what it has, among ``'skeleton'``
+        and ``modalities``; sorted by name.
+
+    Raises:
+        FileNotFoundError: none of these folders exists.
+    """
     max_setup = check_dataset(dataset)['max_setup']
     if dataset == 'ntu120':
         max_setup = None
-    folder = os.path.join(os.fspath(raw_root), SKELETON_DIR)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f'no skeleton folder {folder} (expected '
-                                f'<raw_root>/{SKELETON_DIR}/*.skeleton)')
-    names = []
-    for entry in os.scandir(folder):
-        if not entry.name.endswith('.skeleton'):
+    raw_root = os.fspath(raw_root)
+    present = {}
+    folders = []
+    for what in ('skeleton',) + tuple(modalities):
+        folder, suffix, is_folder = _LISTED_ENTRIES[what]
+        folder = os.path.join(raw_root, folder)
+        if not os.path.isdir(folder):
             continue
-        name = entry.name[:-len('.skeleton')]
-        try:
-            info = parse_sample_name(name)
-        except ValueError:
-            logger.warning('ignoring %s: not an NTU sample name', entry.path)
-            continue
-        if max_setup is None or info['setup'] <= max_setup:
-            names.append(name)
-    return sorted(names)
+        folders.append(folder)
+        for entry in os.scandir(folder):
+            if (entry.name.startswith('.') or entry.is_dir() != is_folder
+                    or not entry.name.endswith(suffix)):
+                continue  # temporaries, other files
+            name = entry.name[:len(entry.name) - len(suffix)]
+            try:
+                info = parse_sample_name(name)
+            except ValueError:
+                logger.warning('ignoring %s: not an NTU sample name',
+                               entry.path)
+                continue
+            if max_setup is None or info['setup'] <= max_setup:
+                present.setdefault(name, set()).add(what)
+    if not folders:
+        expected = ', '.join(
+            _LISTED_ENTRIES[what][0]
+            for what in ('skeleton',) + tuple(modalities))
+        raise FileNotFoundError(
+            f'no NTU folder under {raw_root} (expected {expected})')
+    if not os.path.isdir(os.path.join(raw_root, SKELETON_DIR)):
+        logger.warning('no skeleton folder %s: no sample has a skeleton',
+                       os.path.join(raw_root, SKELETON_DIR))
+    return {name: frozenset(present[name]) for name in sorted(present)}
+
+
+def list_samples(raw_root, dataset: str = 'ntu60',
+                 modalities=MODALITIES) -> list[str]:
+    """Names of a dataset's samples, sorted (see :func:`scan_samples`)."""
+    return list(scan_samples(raw_root, dataset, modalities))
 
 
 def make_splits(names, dataset: str = 'ntu60') -> dict:
@@ -417,12 +628,62 @@ def _run_jobs(job, names, num_workers):
         progress.close()
 
 
+#: Why samples are left out: summary key -> how the log says it.
+LEFT_OUT_REASONS = {
+    'missing_skeleton_list': 'are on the official missing-skeleton list',
+    'no_skeleton_file': 'have no .skeleton file',
+    'no_bodies': 'have no body in their skeleton file',
+    'bad': 'are bad (--skip-bad)',
+}
+
+
+def _some(names, limit=10):
+    names = list(names)
+    return ', '.join(names[:limit]) + (' ...' if len(names) > limit else '')
+
+
+def _log_summary(summary, left_out, skipped, mismatched, keep_missing):
+    """Logs the end-of-build summary (see :func:`build_annotations`)."""
+    lacking = ', '.join(f'{what} {count}' for what, count
+                        in summary['lacking'].items() if count)
+    logger.info('%d samples found, %d kept%s', summary['found'],
+                summary['kept'],
+                f'; samples lacking a modality: {lacking}' if lacking else '')
+    for reason, text in LEFT_OUT_REASONS.items():
+        names = [n for n, r in left_out.items() if r == reason]
+        if not names or reason == 'bad':
+            continue
+        hint = ('' if keep_missing else ' (keep them, without keypoints, '
+                'with --keep-missing-skeletons)')
+        logger.warning('left out %d samples that %s%s: %s', len(names), text,
+                       hint, _some(names))
+    if summary['kept_without_keypoints']:
+        logger.info('%d kept samples have no keypoint fields (no usable '
+                    'skeleton)', summary['kept_without_keypoints'])
+    counts = summary['frame_mismatch']
+    if counts['within_tolerance']:
+        logger.info('%d samples have a modality whose frame count differs '
+                    'from total_frames within the tolerance (recorded in '
+                    "their 'frame_mismatch'): %s",
+                    counts['within_tolerance'], _some(mismatched))
+    if counts['rejected']:
+        logger.warning('%d samples rejected: a frame count beyond the '
+                       'tolerance', counts['rejected'])
+    if skipped:
+        logger.warning('skipped %d bad samples (--skip-bad):\n%s',
+                       len(skipped), '\n'.join(skipped.values()))
+
+
 def build_annotations(raw_root, out_file, dataset: str = 'ntu60',
                       modalities=MODALITIES,
                       keep_missing_skeletons: bool = False,
                       num_workers: int | None = None, max_bodies: int = 2,
                       select: str = 'motion', video_backend: str = 'auto',
-                      cache_dir=None, ntu25_2d: bool = False) -> dict:
+                      cache_dir=None, ntu25_2d: bool = False,
+                      skip_bad: bool = False,
+                      frame_tolerance: int = FRAME_TOLERANCE,
+                      frame_tolerance_fraction: float =
+                      FRAME_TOLERANCE_FRACTION) -> dict:
     """Converts an NTU raw tree into one annotation pkl.
 
     Args:
@@ -431,25 +692,38 @@ def build_annotations(raw_root, out_file, dataset: str = 'ntu60',
         out_file: the pkl to write (atomically).
         dataset: ``'ntu60'`` (setups 1-17, splits xsub/xview) or
             ``'ntu120'`` (all setups, splits xsub/xset).
-        modalities: which of ``'rgb'``, ``'depth'``, ``'ir'`` to probe; a
-            sample without the file simply lacks that modality's keys.
-        keep_missing_skeletons: keep the official missing-skeleton samples
-            (without keypoint fields) instead of leaving them out.
+        modalities: which of ``'rgb'``, ``'depth'``, ``'ir'`` to probe (and
+            to list samples from); a sample without the file simply lacks
+            that modality's keys.
+        keep_missing_skeletons: keep the samples without a usable skeleton
+            (official missing-skeleton list, no ``.skeleton`` file, no body
+            in it), without keypoint fields, instead of leaving them out.
         num_workers: processes (default: CPU count); 0 or 1 runs in-process.
         max_bodies: bodies kept per sample (``M``).
         select: ``'motion'`` or ``'order'``, see :func:`skeleton.to_arrays`.
         video_backend: ``'auto'``, ``'decord'`` or ``'cv2'``.
         cache_dir: if given, each sample's annotation is kept there and
-            reused by a later run while its input files are unchanged.
+            reused by a later run while its input files and the options are
+            unchanged (bad samples are not cached).
         ntu25_2d: also store all 25 NTU joints in 2D RGB pixel coordinates
             (``keypoint_ntu25`` ``[M, T, 25, 2]``, ``keypoint_ntu25_score``).
+        skip_bad: leave bad samples out (listed with their reason in
+            ``meta['skipped']``) instead of stopping at the first.
+        frame_tolerance, frame_tolerance_fraction: a modality's frame count
+            may differ from ``total_frames`` by
+            ``max(frame_tolerance, frame_tolerance_fraction * total_frames)``
+            frames (recorded in ``frame_mismatch``); more is an error.
 
     Returns:
         The dict written to ``out_file``.
 
     Raises:
-        AnnotationBuildError: a sample's skeleton is malformed or one of its
-            modality files is unreadable (the message names sample and file).
+        AnnotationBuildError: (without ``skip_bad``) a sample's skeleton is
+            malformed, one of its modality files is unreadable, or its frame
+            count is beyond the tolerance (the message names sample and
+            file).
+        FileNotFoundError: no NTU folder under ``raw_root``, or no skeleton
+            folder while skeleton-less samples are not kept.
     """
     check_dataset(dataset)
     modalities = tuple(modalities)
@@ -457,53 +731,87 @@ def build_annotations(raw_root, out_file, dataset: str = 'ntu60',
     if unknown:
         raise ValueError(f'unknown modalities {unknown}; choose from '
                          f'{list(MODALITY_PATHS)}')
+    if frame_tolerance < 0 or not 0 <= frame_tolerance_fraction < 1:
+        raise ValueError(
+            f'frame_tolerance must be >= 0 and frame_tolerance_fraction in '
+            f'[0, 1), got {frame_tolerance} and {frame_tolerance_fraction}')
     raw_root = os.path.abspath(os.fspath(raw_root))
     if num_workers is None:
         num_workers = os.cpu_count() or 1
 
-    names = list_samples(raw_root, dataset)
-    missing = missing_skeleton_samples(dataset)
-    listed_missing = [n for n in names if n in missing]
-    if not keep_missing_skeletons:
-        names = [n for n in names if n not in missing]
-        if listed_missing:
-            logger.info('left out %d samples of the official missing-skeleton '
-                        'list', len(listed_missing))
+    presence = scan_samples(raw_root, dataset, modalities)
+    names = list(presence)
+    skeleton_dir = os.path.join(raw_root, SKELETON_DIR)
+    if not keep_missing_skeletons and not os.path.isdir(skeleton_dir):
+        raise FileNotFoundError(
+            f'no skeleton folder {skeleton_dir} (expected <raw_root>/'
+            f'{SKELETON_DIR}/*.skeleton); to build annotations without '
+            f'skeletons use --keep-missing-skeletons')
     logger.info('%s: %d samples under %s', dataset, len(names), raw_root)
     if not names:
-        logger.warning('no %s sample found in %s', dataset,
-                       os.path.join(raw_root, SKELETON_DIR))
+        logger.warning('no %s sample found in %s', dataset, raw_root)
+    lacking = {what: sum(what not in have for have in presence.values())
+               for what in ('skeleton',) + modalities}
+
+    # samples without a usable skeleton: built without keypoints, if kept
+    official = missing_skeleton_samples(dataset)
+    left_out, without_skeleton = {}, set()
+    for name in names:
+        if name in official:
+            reason = 'missing_skeleton_list'
+        elif 'skeleton' not in presence[name]:
+            reason = 'no_skeleton_file'
+        else:
+            continue
+        without_skeleton.add(name)
+        if not keep_missing_skeletons:
+            left_out[name] = reason
+    todo = [name for name in names if name not in left_out]
 
     options = dict(dataset=dataset, modalities=modalities,
                    max_bodies=max_bodies, select=select,
-                   video_backend=video_backend, ntu25_2d=ntu25_2d)
+                   video_backend=video_backend, ntu25_2d=ntu25_2d,
+                   frame_tolerance=frame_tolerance,
+                   frame_tolerance_fraction=frame_tolerance_fraction)
     job = functools.partial(
         _build_sample_job, raw_root=raw_root,
-        missing=frozenset(listed_missing),
+        missing=frozenset(without_skeleton),
         cache_dir=None if cache_dir is None else os.fspath(cache_dir),
-        options=options)
+        options=options, skip_bad=skip_bad)
 
-    annotations, without_bodies = [], []
-    for name, (ann, has_bodies) in _run_jobs(job, names, num_workers):
-        if name not in missing and not has_bodies:
-            without_bodies.append(name)
+    annotations, skipped, mismatched, rejected = [], {}, [], 0
+    for name, result, error in _run_jobs(job, todo, num_workers):
+        if error is not None:  # only with skip_bad
+            skipped[name] = str(error)
+            left_out[name] = 'bad'
+            rejected += isinstance(error, FrameCountMismatchError)
+            continue
+        ann, has_bodies = result
+        if name not in without_skeleton and not has_bodies:
             if not keep_missing_skeletons:
+                left_out[name] = 'no_bodies'
                 continue
         annotations.append(ann)
-    if without_bodies:
-        logger.warning(
-            '%d samples have no body in their skeleton file%s: %s',
-            len(without_bodies),
-            '' if keep_missing_skeletons else ' and were left out',
-            ', '.join(without_bodies[:10])
-            + (' ...' if len(without_bodies) > 10 else ''))
+        if 'frame_mismatch' in ann:
+            mismatched.append(name)
+
+    summary = dict(
+        found=len(names), kept=len(annotations), lacking=lacking,
+        left_out={reason: sum(r == reason for r in left_out.values())
+                  for reason in LEFT_OUT_REASONS},
+        kept_without_keypoints=sum('keypoint' not in ann
+                                   for ann in annotations),
+        frame_mismatch=dict(within_tolerance=len(mismatched),
+                            rejected=rejected))
+    _log_summary(summary, left_out, skipped, mismatched,
+                 keep_missing_skeletons)
 
     kept = [ann['frame_dir'] for ann in annotations]
-    data = dict(
-        split=make_splits(kept, dataset),
-        annotations=annotations,
-        meta=dict(dataset=dataset, raw_root=raw_root,
-                  modalities=list(modalities), keypoint_source='ntu_color'))
+    meta = dict(dataset=dataset, raw_root=raw_root,
+                modalities=list(modalities), keypoint_source='ntu_color',
+                summary=summary, skipped=skipped)
+    data = dict(split=make_splits(kept, dataset), annotations=annotations,
+                meta=meta)
     atomic_pickle_dump(data, out_file)
     logger.info('wrote %d annotations to %s', len(annotations), out_file)
     return data
@@ -521,8 +829,12 @@ def parse_args(argv=None):
     parser.add_argument('--modalities', nargs='+', choices=MODALITIES,
                         default=list(MODALITIES))
     parser.add_argument('--keep-missing-skeletons', action='store_true',
-                        help='keep the official missing-skeleton samples '
-                        '(without keypoints)')
+                        help='keep the samples without a usable skeleton '
+                        '(official missing-skeleton list, no .skeleton file, '
+                        'no body in it) without keypoint fields, e.g. for '
+                        'RGB/depth-only models (without a .skeleton file, '
+                        'total_frames is the depth, else IR, else RGB frame '
+                        'count)')
     parser.add_argument('--num-workers', type=int, default=None,
                         help='processes (default: CPU count; 0 = in-process)')
     parser.add_argument('--max-bodies', type=int, default=2)
@@ -538,6 +850,21 @@ def parse_args(argv=None):
                         help='also store all 25 NTU joints in 2D RGB pixel '
                         'coordinates (keypoint_ntu25; for ROI mosaics with '
                         "layout='ntu25')")
+    parser.add_argument('--skip-bad', action='store_true',
+                        help='leave bad samples (malformed skeleton, '
+                        'unreadable file, frame count beyond the tolerance) '
+                        "out, list them in the pkl's meta['skipped'] and go "
+                        'on; without it the first one stops the build')
+    parser.add_argument('--frame-tolerance', type=int,
+                        default=FRAME_TOLERANCE, metavar='FRAMES',
+                        help='frames a modality may differ from the skeleton '
+                        'frame count (total_frames); the larger of this and '
+                        '--frame-tolerance-fraction applies (default: '
+                        '%(default)s)')
+    parser.add_argument('--frame-tolerance-fraction', type=float,
+                        default=FRAME_TOLERANCE_FRACTION, metavar='FRACTION',
+                        help='the same as a fraction of total_frames '
+                        '(default: %(default)s)')
     return parser.parse_args(argv)
 
 
@@ -551,7 +878,9 @@ def main(argv=None):
             keep_missing_skeletons=args.keep_missing_skeletons,
             num_workers=args.num_workers, max_bodies=args.max_bodies,
             select=args.select, video_backend=args.video_backend,
-            cache_dir=args.cache_dir, ntu25_2d=args.ntu25_2d)
+            cache_dir=args.cache_dir, ntu25_2d=args.ntu25_2d,
+            skip_bad=args.skip_bad, frame_tolerance=args.frame_tolerance,
+            frame_tolerance_fraction=args.frame_tolerance_fraction)
     except (AnnotationBuildError, FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
