@@ -12,56 +12,21 @@ import os
 import os.path as osp
 import pickle
 import subprocess
-import sys
 
 import numpy as np
 import pytest
+from e2e_helpers import PY, ROOT, data_options, run
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PY = sys.executable
 CONFIG = 'configs/stfusion_synth_rgb-depth_sum.py'
-NUM_CLASSES = 3
 
 pytestmark = pytest.mark.timeout(900)
 
 
-@pytest.fixture(scope='module')
-def synth(tmp_path_factory):
-    """Tiny synthetic raw tree + annotation pkl (3 classes, short clips)."""
-    from data_prep.ntu.build_annotations import build_annotations
-    from data_prep.synthetic_ntu import generate
-    root = tmp_path_factory.mktemp('synth')
-    raw = root / 'raw'
-    generate(raw, num_classes=NUM_CLASSES, clips_per_class=6, frames=(12, 16),
-             rgb_size=(160, 90), depth_size=(128, 106), num_workers=1,
-             progress=False)
-    ann = root / 'annotations.pkl'
-    build_annotations(raw, ann, dataset='ntu60', num_workers=1)
-    return dict(raw=str(raw), ann=str(ann), root=root)
-
-
-def data_options(synth, epochs=1):
-    # no validation pass inside training: tools/test.py evaluates instead
-    opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=1000',
-            'default_hooks.logger.interval=1']
-    for split in ('train', 'val', 'test'):
-        d = f'{split}_dataloader'
-        opts += [f'{d}.dataset.ann_file={synth["ann"]}',
-                 f'{d}.dataset.data_root={synth["raw"]}',
-                 f'{d}.batch_size=2', f'{d}.num_workers=0',
-                 f'{d}.persistent_workers=False']
-    return opts
-
-
-def run(cmd, **kwargs):
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
-    env.update(kwargs.pop('env', {}))
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
-                          text=True, **kwargs)
-    assert proc.returncode == 0, (
-        f'{" ".join(map(str, cmd))} failed:\n{proc.stdout[-3000:]}\n'
-        f'{proc.stderr[-5000:]}')
-    return proc
+@pytest.fixture
+def synth(e2e_data):
+    """The session's tiny synthetic set (tests/conftest.py): 3 classes,
+    every class in both xsub splits."""
+    return e2e_data
 
 
 def check_dump(path, num_clips):
@@ -75,8 +40,7 @@ def check_dump(path, num_clips):
 
 
 def num_val_clips(synth):
-    with open(synth['ann'], 'rb') as f:
-        return len(pickle.load(f)['split']['xsub_val'])
+    return synth['num_val']
 
 
 def train_and_test(synth, tmp_path, config):

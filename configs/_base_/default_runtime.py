@@ -10,7 +10,9 @@ default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook', interval=1, save_best='auto', max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    # random states in checkpoints + per-sample seeds: --resume is exact
+    random_states=dict(type='RandomStatesHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

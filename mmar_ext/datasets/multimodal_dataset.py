@@ -17,6 +17,8 @@ from mmengine.logging import print_log
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 
+from .sample_seeding import SampleSeedingMixin
+
 ALL_MODALITIES = ('rgb', 'depth', 'ir', 'pose')
 PATH_MODALITIES = ('rgb', 'depth', 'ir')
 
@@ -27,8 +29,13 @@ def modality_key(modality: str) -> str:
 
 
 @DATASETS.register_module()
-class MultiModalActionDataset(BaseActionDataset):
+class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
     """Dataset of synchronised RGB / depth / IR / skeleton recordings.
+
+    In training, :class:`mmar_ext.engine.RandomStatesHook` seeds each
+    sample's pipeline from ``(seed, epoch, index)``
+    (:class:`SampleSeedingMixin`), so augmentations do not depend on the
+    dataloader workers and a resumed run reproduces the uninterrupted one.
 
     Each data info carries ``frame_dir``, ``label``, ``total_frames``,
     ``modalities`` (the requested ones), absolute ``<m>_path`` for every

@@ -1,0 +1,4 @@
+"""Training-loop additions (hooks) of mmar_ext."""
+from .hooks import RandomStatesHook
+
+__all__ = ['RandomStatesHook']
