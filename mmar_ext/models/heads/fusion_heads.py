@@ -25,6 +25,13 @@ Label smoothing (§4.1, alpha = 0.1) is MMAction2's own: set
 which equals ``F.cross_entropy(..., label_smoothing=eps)``.
 
 Dropout before the classifier defaults to 0 (Table 3).
+
+Feature maps (``[N, C, T, H, W]``, e.g. EPAM-Net's X-ShiftNet streams) are
+global-average-pooled to tokens first. The sum head also serves EPAM-Net's
+two classifiers (seed 002, §4.2): per-stream widths
+(``in_channels=dict(rgb=432, pose=216)``) and ``loss_per_modality=True``,
+"the summation of two cross-entropy losses of RGB and skeleton streams";
+the test score is the sum of the streams' logits.
 """
 import copy
 from abc import abstractmethod
@@ -49,8 +56,9 @@ class BaseFusionHead(BaseHead):
         modalities (Sequence[str]): Modalities the head was trained on, in
             canonical order (the concat order). When the head is built by
             ``MultiModalRecognizer`` this defaults to the backbone's keys.
-        in_channels (int): Width ``C`` of each modality token. Defaults to
-            512.
+        in_channels (int | dict): Width ``C`` of each modality token, or
+            ``{modality: C_m}`` (heads that support different widths:
+            :class:`SumFusionHead`). Defaults to 512.
         loss_cls (dict): Loss config. Defaults to
             ``dict(type='CrossEntropyLoss')``.
         label_smooth_eps (float): MMAction2 label smoothing; the paper uses
@@ -93,6 +101,25 @@ class BaseFusionHead(BaseHead):
     def num_modalities(self) -> int:
         return len(self.modalities)
 
+    def channels_of(self, modality: str) -> int:
+        """Width of ``modality``'s token."""
+        if isinstance(self.in_channels, int):
+            return self.in_channels
+        if modality not in self.in_channels:
+            raise KeyError(f'in_channels {dict(self.in_channels)} has no '
+                           f'width for modality {modality!r}')
+        return int(self.in_channels[modality])
+
+    def tokens(self, x: Dict[str, torch.Tensor],
+               present: List[str]) -> Dict[str, torch.Tensor]:
+        """Dropped-out tokens ``[N, C_m]`` of ``present``; feature maps
+        ``[N, C, ...]`` are global-average-pooled first."""
+        return {
+            m: self.dropout(x[m].flatten(2).mean(-1) if x[m].dim() > 2
+                            else x[m])
+            for m in present
+        }
+
     def present_modalities(self, x: Dict[str, torch.Tensor]) -> List[str]:
         """The modalities of ``x`` in canonical order; checks the keys."""
         if not isinstance(x, dict):
@@ -113,7 +140,7 @@ class BaseFusionHead(BaseHead):
         Extra keyword arguments (MMAction2 passes ``loss_aux``) are ignored.
         """
         present = self.present_modalities(x)
-        return self.fuse({m: self.dropout(x[m]) for m in present}, present)
+        return self.fuse(self.tokens(x, present), present)
 
     @abstractmethod
     def fuse(self, x: Dict[str, torch.Tensor],
@@ -136,23 +163,47 @@ class SumFusionHead(BaseFusionHead):
 
     With a single modality this is the uni-modal classifier of §2.1.
     Missing modalities are left out of the sum.
+
+    Args:
+        loss_per_modality (bool): Train with the sum of each modality's
+            cross-entropy, ``sum_m CE(FC^m(cls^m), y)`` (EPAM-Net, §4.2;
+            logged as ``<m>_loss_cls``), instead of the cross-entropy of the
+            summed logits. Inference sums the logits either way.
+            Defaults to False.
+        **kwargs: :class:`BaseFusionHead` arguments; ``in_channels`` may be
+            a ``{modality: width}`` dict.
     """
 
     def __init__(self, num_classes: int, modalities: Sequence[str],
-                 **kwargs) -> None:
+                 loss_per_modality: bool = False, **kwargs) -> None:
         super().__init__(num_classes, modalities, **kwargs)
+        self.loss_per_modality = loss_per_modality
         self.fc_cls = nn.ModuleDict({
-            m: nn.Linear(self.in_channels, num_classes)
+            m: nn.Linear(self.channels_of(m), num_classes)
             for m in self.modalities
         })
 
     def modality_scores(self, x: Dict[str, torch.Tensor]
                         ) -> Dict[str, torch.Tensor]:
         """Per-modality logits ``{m: FC^m(cls_L^m)}`` of the present ones."""
-        return {m: self.fc_cls[m](x[m]) for m in self.present_modalities(x)}
+        present = self.present_modalities(x)
+        tokens = self.tokens(x, present)
+        return {m: self.fc_cls[m](tokens[m]) for m in present}
 
     def fuse(self, x, present):
         return sum(self.fc_cls[m](x[m]) for m in present)
+
+    def loss(self, feats: Dict[str, torch.Tensor], data_samples,
+             **kwargs) -> Dict:
+        if not self.loss_per_modality:
+            return super().loss(feats, data_samples, **kwargs)
+        losses = dict()
+        for m, scores in self.modality_scores(feats).items():
+            losses.update({
+                f'{m}_{k}': v
+                for k, v in self.loss_by_feat(scores, data_samples).items()
+            })
+        return losses
 
 
 @MODELS.register_module()
