@@ -34,6 +34,7 @@ from typing import Optional, Sequence
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
+from mmengine.model import initialize
 
 from mmaction.models.backbones.x3d import X3D, BlockX3D
 from mmaction.registry import MODELS
@@ -121,6 +122,10 @@ class XShiftNet(X3D):
         se_style, se_ratio, use_swish, conv_cfg, norm_cfg, act_cfg,
         frozen_stages, norm_eval, with_cp, zero_init_residual, pretrained:
             as in :class:`~mmaction.models.backbones.X3D`.
+        init_cfg (dict | list, optional): MMEngine init config applied after
+            X3D's initialisation, e.g. ``dict(type='Pretrained',
+            checkpoint=..., prefix='backbone.rgb.')`` to start a stream from
+            its stage-1 model (EPAM-Net's stage 2).
     """
 
     def __init__(self,
@@ -141,7 +146,8 @@ class XShiftNet(X3D):
                  norm_eval: bool = False,
                  with_cp: bool = False,
                  zero_init_residual: bool = True,
-                 pretrained: Optional[str] = None) -> None:
+                 pretrained: Optional[str] = None,
+                 init_cfg: Optional[dict] = None) -> None:
         # X3D.__init__ derives widths and depths from its gamma factors and
         # builds at once; the attributes its methods (make_res_layer,
         # _freeze_stages, init_weights, forward, train) use are set here.
@@ -158,6 +164,7 @@ class XShiftNet(X3D):
             raise ValueError(f"se_style must be 'all' or 'half', got "
                              f'{se_style!r}')
         self.pretrained = pretrained
+        self.init_cfg = init_cfg
         self.in_channels = in_channels
         self.base_channels = base_channels
         self.stage_blocks = list(stage_blocks)
@@ -201,6 +208,13 @@ class XShiftNet(X3D):
             norm_cfg=norm_cfg,
             act_cfg=act_cfg)
         self.feat_dim = int(layer_inplanes * gamma_b)
+
+    def init_weights(self) -> None:
+        """X3D's initialisation (Kaiming, zero-initialised residual BN, or
+        ``pretrained``), then ``init_cfg``."""
+        super().init_weights()
+        if self.init_cfg:
+            initialize(self, self.init_cfg)
 
     def _make_stem_layer(self) -> None:
         """``conv1``: ``1x3x3`` convolution; X3D's temporal ``conv1_t`` is
