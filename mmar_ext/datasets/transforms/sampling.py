@@ -85,10 +85,11 @@ class MultiModalSampleFrames(BaseTransform):
                     raise ValueError(
                         f'modality_clip_len[{m!r}]={length} must divide the '
                         f'longest clip length {clip_len}')
-                if stride_start >= clip_len // length:
+                stride = clip_len // length
+                if stride > 1 and stride_start >= stride:
                     raise ValueError(
                         f'stride_start={stride_start} must be smaller than '
-                        f'the stride {clip_len // length} of {m!r}')
+                        f'the stride {stride} of {m!r}')
         if clip_len < 1:
             raise ValueError(f'clip_len must be >= 1, got {clip_len}')
         self.clip_len = clip_len
@@ -134,8 +135,9 @@ class MultiModalSampleFrames(BaseTransform):
         frame_inds = np.stack(clips)  # [num_clips, clip_len]
         for m, length in self.modality_clip_len.items():
             stride = self.clip_len // length
+            start = self.stride_start if stride > 1 else 0
             results[f'{m}_inds'] = np.ascontiguousarray(
-                frame_inds[:, self.stride_start::stride]).reshape(-1)
+                frame_inds[:, start::stride]).reshape(-1)
             results[f'{m}_clip_len'] = length
         results['frame_inds'] = frame_inds.reshape(-1)
         results['clip_len'] = self.clip_len

@@ -216,6 +216,12 @@ class XShiftNet(X3D):
         if self.init_cfg:
             initialize(self, self.init_cfg)
 
+    def train(self, mode: bool = True) -> 'XShiftNet':
+        """X3D's ``train`` (frozen stages, ``norm_eval``), returning
+        ``self`` as ``nn.Module.train`` does (X3D's returns None)."""
+        super().train(mode)
+        return self
+
     def _make_stem_layer(self) -> None:
         """``conv1``: ``1x3x3`` convolution; X3D's temporal ``conv1_t`` is
         replaced by the BatchNorm + ReLU that followed it."""
