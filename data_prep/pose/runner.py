@@ -5,7 +5,10 @@
 video (``rgb_path``) with :class:`extractor.PoseExtractor`:
 
 * **sharded**: ``workers`` processes (spawned; each builds its own models,
-  on its own GPU with ``gpus``) take videos from a shared queue;
+  on its own GPU with ``gpus``) are handed one video at a time by this
+  process, when they ask for it, so it always knows what each worker does;
+  a worker stops as soon as this process dies (``kill -9`` included), so an
+  orphan never goes on extracting next to a re-run;
 * **resumable**: each finished video is written atomically (temporary file,
   then ``os.replace``) to ``<out_dir>/<frame_dir>.pkl``, stamped with the
   extraction settings and the video's size and mtime. A later run skips every
@@ -25,13 +28,15 @@ frames, as ``MultiModalDecode`` maps them), ``img_shape`` /
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import glob
 import logging
 import multiprocessing
 import os
 import pickle
-import queue
+import signal
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -48,8 +53,15 @@ logger = logging.getLogger(__name__)
 
 RESULT_FORMAT = 1
 #: temporary files of atomic writes older than this are left-overs of a
-#: killed run and are removed
+#: killed run and are removed (a live write, of this or of a concurrent run,
+#: is seconds old: results are written in one go once a video is done)
 STALE_TMP_SECONDS = 600
+#: a worker waiting for its next video checks this often that its parent
+#: is alive
+WORKER_POLL_SECONDS = 1.0
+#: exit status of a worker that stopped because its parent died
+ORPHAN_EXIT_CODE = 3
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class PoseExtractionError(RuntimeError):
@@ -273,12 +285,83 @@ def process_job(extractor, job: VideoJob, out_dir, stamp: dict,
     emit('done', job.name, result.num_frames)
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Makes this worker process stop when its parent ``parent_pid`` dies.
+
+    On Linux the kernel kills it (``prctl(PR_SET_PDEATHSIG, SIGKILL)``),
+    even in the middle of a video (nothing half-written becomes visible:
+    results are written atomically). Caveat: the signal comes when the
+    *thread* that created the worker exits, not the process; the workers are
+    created by the thread that runs :func:`_run_workers`, which waits there
+    until all of them have exited, so this never kills a worker early (keep
+    it that way: never start workers from a thread that ends before them).
+
+    The parent may have died before ``prctl`` ran (while this process was
+    starting): then it has been re-parented already, which the ``getppid``
+    check catches. Elsewhere (or if ``prctl`` fails) the worker notices a
+    dead parent by itself, see :func:`_worker_main`.
+    """
+    if sys.platform.startswith('linux'):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0,
+                          0) != 0:
+                logger.debug('prctl(PR_SET_PDEATHSIG) failed: errno %d',
+                             ctypes.get_errno())
+        except Exception as error:  # no libc / no prctl: the checks remain
+            logger.debug('prctl(PR_SET_PDEATHSIG) unavailable: %s', error)
+    _exit_if_orphaned(parent_pid)
+
+
+def _exit_if_orphaned(parent_pid: int) -> None:
+    if os.getppid() != parent_pid:
+        _orphan_exit()
+
+
+def _orphan_exit() -> None:
+    """Stops a worker whose parent is gone, at once (no interpreter
+    shutdown: nothing is left to report to, and no result is half-written
+    at the points where this is called)."""
+    try:
+        os.write(2, b'pose extraction worker: lost its parent process '
+                 b'(killed or stopping), stopping\n')
+    except OSError:
+        pass
+    os._exit(ORPHAN_EXIT_CODE)
+
+
 def _worker_main(worker_id: int, device: str, num_threads: int,
                  options: ExtractionOptions, out_dir: str, stamp: dict,
-                 tasks, events, stop) -> None:
-    """Entry point of a worker process."""
+                 conn, parent_pid: int) -> None:
+    """Entry point of a worker process.
+
+    It talks with its parent over ``conn``, its own end of a pipe that only
+    the parent holds the other end of: it sends events (``('ready', id)``
+    when it wants a video, then those of :func:`process_job`, ``'exit'``
+    at the end) and receives one :class:`VideoJob` per ``'ready'`` (None:
+    stop). A parent that is gone shows as an error on this pipe (at every
+    event, i.e. at least once per batch of frames, and while waiting for a
+    video) or as a changed ``getppid()`` (checked every
+    :data:`WORKER_POLL_SECONDS` while waiting and before each video); either
+    stops the worker, in addition to :func:`_die_with_parent`.
+    """
+    _die_with_parent(parent_pid)
+
     def emit(kind, *args):
-        events.put((kind, worker_id) + args)
+        try:
+            conn.send((kind, worker_id) + args)
+        except (OSError, EOFError):  # the parent's end is closed
+            _orphan_exit()
+
+    def next_job() -> Optional[VideoJob]:
+        emit('ready')
+        while not conn.poll(WORKER_POLL_SECONDS):
+            _exit_if_orphaned(parent_pid)
+        try:
+            return conn.recv()
+        except (OSError, EOFError):
+            _orphan_exit()
 
     try:
         import mmar_ext  # noqa: F401  (compat fixes first)
@@ -289,13 +372,15 @@ def _worker_main(worker_id: int, device: str, num_threads: int,
     except BaseException:
         emit('fatal', f'worker {worker_id} ({device}) could not build the '
              f'models:\n{traceback.format_exc()}')
+        emit('exit')
         return
     decode_threads = 1 if device == 'cpu' else 2
     try:
-        while not stop.is_set():
-            job = tasks.get()
+        while True:
+            job = next_job()
             if job is None:
                 break
+            _exit_if_orphaned(parent_pid)
             process_job(extractor, job, out_dir, stamp, emit, decode_threads)
     finally:
         emit('exit')
@@ -350,53 +435,83 @@ def _run_in_process(jobs, options, device, out_dir, stamp, controller):
 
 
 def _run_workers(jobs, options, devices, out_dir, stamp, controller):
+    """Runs ``jobs`` in one spawned worker process per entry of ``devices``.
+
+    Videos are handed out one at a time: a worker gets its next video (or
+    None: stop) only when it asks for it, having finished the previous one.
+    Nothing is queued for the workers, so when this process stops (an error,
+    or killed) no worker has a backlog to go on with, and this process knows
+    which video each worker is on.
+    """
+    from multiprocessing.connection import wait
     ctx = multiprocessing.get_context('spawn')
-    tasks, events, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
-    for job in jobs:
-        tasks.put(job)
-    for _ in devices:
-        tasks.put(None)
+    pending = collections.deque(jobs)
     cpu_workers = sum(d == 'cpu' for d in devices)
     threads = max(1, (os.cpu_count() or 1) // cpu_workers) \
         if cpu_workers else 0
-    procs = [ctx.Process(target=_worker_main, daemon=True,
-                         args=(i, device, threads if device == 'cpu' else 0,
-                               options, out_dir, stamp, tasks, events, stop))
-             for i, device in enumerate(devices)]
-    for proc in procs:
-        proc.start()
-    running = set(range(len(procs)))
-    suspects: Dict[int, int] = {}
+    parent_pid = os.getpid()
+    procs, conns = [], []
+    assigned: Dict[int, str] = {}  # worker -> the video it is on
+
+    def crashed(i):
+        procs[i].join(timeout=5)
+        name = assigned.pop(i, None) or controller.current.get(i)
+        controller.current.pop(i, None)
+        controller.summary.errors[name or f'worker {i}'] = (
+            f'worker {i} ({devices[i]}) died with exit code '
+            f'{procs[i].exitcode}' +
+            (f' while processing sample {name}' if name else ''))
+
     try:
+        for i, device in enumerate(devices):
+            conn, child_conn = ctx.Pipe()
+            proc = ctx.Process(
+                target=_worker_main, daemon=True,
+                args=(i, device, threads if device == 'cpu' else 0, options,
+                      out_dir, stamp, child_conn, parent_pid))
+            proc.start()
+            # the worker holds the only other end: its death is an EOF here,
+            # ours is one there
+            child_conn.close()
+            procs.append(proc)
+            conns.append(conn)
+        running = {conn: i for i, conn in enumerate(conns)}
         while running:
-            try:
-                kind, worker, *args = events.get(timeout=1.0)
-            except queue.Empty:
-                for i in list(running):
-                    if procs[i].is_alive():
-                        continue
-                    # dead without its 'exit' message: give the queue one
-                    # more round, then it crashed (killed, out of memory...)
-                    suspects[i] = suspects.get(i, 0) + 1
-                    if suspects[i] > 1:
-                        running.discard(i)
-                        name = controller.current.pop(i, None)
-                        controller.summary.errors[name or f'worker {i}'] = (
-                            f'worker {i} ({devices[i]}) died with exit code '
-                            f'{procs[i].exitcode}' +
-                            (f' while processing sample {name}' if name
-                             else ''))
-                if controller.stop:
-                    stop.set()
-                continue
-            if kind == 'exit':
-                running.discard(worker)
-            else:
-                controller.handle(kind, worker, *args)
-            if controller.stop:
-                stop.set()
+            for conn in wait(list(running), timeout=1.0):
+                i = running[conn]
+                try:
+                    kind, _, *args = conn.recv()
+                except (EOFError, OSError):  # gone without its 'exit'
+                    del running[conn]
+                    crashed(i)
+                    continue
+                if kind == 'ready':
+                    assigned.pop(i, None)
+                    job = None if controller.stop or not pending \
+                        else pending.popleft()
+                    if job is not None:
+                        assigned[i] = job.name
+                    try:
+                        conn.send(job)
+                    except OSError:  # died: its EOF comes next
+                        pass
+                elif kind == 'exit':
+                    del running[conn]
+                else:
+                    if kind in ('done', 'bad', 'error'):
+                        assigned.pop(i, None)
+                    controller.handle(kind, i, *args)
+            # dead, yet no EOF (its end of the pipe leaked into another
+            # process) and nothing left to read: it crashed
+            for conn, i in list(running.items()):
+                if not procs[i].is_alive() and not conn.poll():
+                    del running[conn]
+                    crashed(i)
     finally:
-        stop.set()
+        # a worker still running (this process is failing) stops at its next
+        # event or request
+        for conn in conns:
+            conn.close()
         for proc in procs:
             proc.join(timeout=30)
             if proc.is_alive():
