@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded synthetic dataset, from a fresh machine:
 #   1. install the stack into .venv (tools/setup_env.sh; idempotent),
-#   2. generate the synthetic NTU-format dataset and build its annotation pkl,
+#   2. generate the synthetic NTU-format dataset, build its annotation pkl and
+#      check every file the configs will read (tools/analysis/check_data.py),
 #   3. train the RGB and depth space-time models with MMAction2's runner
 #      (tools/train.py) on the CPU, then the fused RGB+D (sum) model with its
 #      encoders initialised from them (configs/stfusion_synth_*_unimodal-init),
@@ -45,6 +46,9 @@ data_opts=(train_dataloader.dataset.ann_file="$DATA/annotations.pkl"
            val_dataloader.dataset.data_root="$DATA/raw"
            test_dataloader.dataset.ann_file="$DATA/annotations.pkl"
            test_dataloader.dataset.data_root="$DATA/raw")
+step "pre-flight check of the RGB, depth and IR files"
+"$PY" tools/analysis/check_data.py configs/stfusion_synth_rgb-depth-ir_sum.py \
+    --no-progress --cfg-options "${data_opts[@]}"
 # Options of model NAME: the data, plus for a *_unimodal-init model the
 # checkpoints of the uni-modal models of its modalities (trained before it).
 model_opts() {
