@@ -14,6 +14,7 @@ MMEngine loads the config -- i.e. before the runner imports
 ``mmaction.models``. That is why MMAction2's stock ``tools/train.py`` and
 ``tools/test.py`` work on our configs too.
 """
+import atexit
 import importlib.util
 import logging
 import os
@@ -186,13 +187,25 @@ def mmengine_checkpoint_weights_only() -> None:
     ckpt.load_from_http = load_from_http
 
 
+def destroy_process_group_at_exit() -> None:
+    """Destroys the default process group if one is still alive."""
+    import torch.distributed as torch_dist
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+
+
 @_fix
 def mmengine_cpu_distributed() -> None:
     """MMEngine's ``init_dist('pytorch')`` calls ``torch.cuda.set_device`` and
     the runner wraps DDP with ``device_ids=[LOCAL_RANK]``; both fail on a
     machine without CUDA, so ``tools/dist_train.sh`` cannot even be tried on
     a CPU box. Without CUDA: use the gloo backend (NCCL needs GPUs) and no
-    ``device_ids``. With CUDA nothing changes."""
+    ``device_ids``. With CUDA nothing changes.
+
+    MMEngine never destroys the process group; on gloo a process that exits
+    with it alive now and then aborts in its destructor ("terminate called
+    without an active exception", SIGABRT after the last validation), so the
+    gloo group is destroyed at exit."""
     import torch
     import torch.distributed as torch_dist
     from mmengine.dist import utils as dist_utils
@@ -210,6 +223,7 @@ def mmengine_cpu_distributed() -> None:
                 'No CUDA device: using the gloo backend instead of %s.',
                 backend)
         torch_dist.init_process_group(backend='gloo', **kwargs)
+        atexit.register(destroy_process_group_at_exit)
 
     _init_dist_pytorch._mmar_ext_fixed = True
     dist_utils._init_dist_pytorch = _init_dist_pytorch

@@ -190,9 +190,16 @@ print('OK', torch.distributed.get_backend())
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
 def test_cpu_distributed_with_fix():
-    proc = run_python(DIST_SNIPPET.format(prelude='import mmar_ext', port=29611))
+    # registered first, so it runs after the fix's exit handler: MMEngine
+    # leaves the gloo group alive at exit, which now and then aborts the
+    # process in the group's destructor (SIGABRT)
+    prelude = ('import atexit, mmar_ext\n'
+               'atexit.register(lambda: print("group alive at exit:", '
+               'torch.distributed.is_initialized()))')
+    proc = run_python(DIST_SNIPPET.format(prelude=prelude, port=29611))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'OK gloo' in proc.stdout
+    assert 'group alive at exit: False' in proc.stdout
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
