@@ -1,20 +1,98 @@
 """Parameters, FLOPs and inference throughput of a config's model.
 
     python tools/analysis/complexity.py CONFIG [--clip-len T] [--size S]
-        [--batch 1] [--iters 5] [--device cpu|cuda]
+        [--input-shape MODALITY=C,T,H,W ...] [--with-activations]
+        [--batch 1] [--iters 5] [--device cpu|cuda] [--cfg-options ...]
 
 FLOPs come from MMEngine's ``get_model_complexity_info`` (fvcore-style
-counting: one multiply-add = one FLOP), measured on one clip per modality of
-``[1, 1, 3, T, H, W]`` (default: the config's ``clip_len`` and
-``crop_size``, else 16 and 224); throughput is clips per second of
-``tensor``-mode forward passes after a warm-up. Speed claims in this
-project are always reported next to a baseline measured in the same run.
+counting: one multiply-add = one FLOP for convolutions and linear layers;
+an eval-mode BatchNorm counts 2 per element; activations, element-wise
+sums and products, and 3D pooling are not counted), measured on
+one clip per modality of ``[1, 1, C, T, H, W]`` through backbone, neck and
+head. The clip is, per modality: ``--input-shape`` if given, else the
+paper's input for a model of :data:`PAPER_FIGURES` (EPAM-Net: RGB
+``3x16x224x224``, pose ``17x48x56x56``) when neither ``--clip-len`` nor
+``--size`` is given, else ``C x T x S x S`` with ``C`` the encoder's
+``in_channels`` (3 when it has none), ``T`` / ``S`` the arguments, the
+config's ``clip_len`` / ``crop_size``, or 16 / 224. Throughput is clips per
+second of ``tensor``-mode forward passes after a warm-up. Speed claims in
+this project are always reported next to a baseline measured in the same
+run.
+
+``--with-activations`` adds a table per stream (modality), shared part
+(neck, shared head layers) and whole model with both FLOP conventions:
+
+* MMEngine's: multiply-adds + BatchNorm;
+* + activation elements: one FLOP per output element of every activation,
+  the convention of EPAM-Net's figures (seed 002, Tables 5-7: 4.5G / 3.6G
+  / 8.1G, which MMEngine counts as about 4.43G / 3.51G / 7.94G).
+  Activation modules (``ReLU``, ``Sigmoid``, ``SiLU``, mmcv's ``Swish``
+  and ``HSwish``, ...; :data:`ACTIVATION_MODULES`) are counted with
+  forward hooks, functional ones (``torch.sigmoid``, ``F.relu``,
+  ``F.silu``, ...; :data:`ACTIVATION_FUNCTIONS`, e.g. the two sigmoids of
+  EPAM-Net's attention block) with a ``TorchFunctionMode``, unless called
+  inside a counted activation module (mmcv's ``Swish`` is ``x *
+  torch.sigmoid(x)``: counted once, as the module). The multiplications,
+  additions and pooling around them (SE scaling, residual sums, attention
+  modulation) are counted by neither convention.
+
+and, for the models of :data:`PAPER_FIGURES`, the paper's FLOPs and
+parameters next to them (figures given for the paper's inputs and class
+count; use ``--cfg-options model.cls_head.num_classes=60`` for EPAM-Net's
+NTU60 figures).
 """
 import argparse
 import time
+from collections import defaultdict
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.config import Config, DictAction
+from torch.overrides import TorchFunctionMode
+
+#: The papers' own cost figures: ``rows`` maps a stream (modality) or
+#: ``'whole'`` to ``(FLOPs, parameters)``; ``inputs`` the paper's clip per
+#: modality ``(C, T, H, W)``; ``match`` the backbone class names that
+#: identify the model.
+PAPER_FIGURES = {
+    'EPAM-Net': dict(
+        source='seed 002, Table 5 (RGB-X-ShiftNet), Table 6 '
+        '(Pose-X-ShiftNet), Table 7 (EPAM-Net); NTU60, 60 classes',
+        match=('XShiftNet', 'XShiftNet2d'),
+        num_classes=60,
+        inputs=dict(rgb=(3, 16, 224, 224), pose=(17, 48, 56, 56)),
+        rows=dict(
+            rgb=(4.5e9, 2.0e6), pose=(3.6e9, 514.7e3),
+            whole=(8.1e9, 2.5e6))),
+}
+
+
+def _activation_modules():
+    mods = [nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.SiLU, nn.Hardswish,
+            nn.Hardsigmoid, nn.GELU, nn.Tanh, nn.ELU, nn.LeakyReLU,
+            nn.PReLU, nn.Mish, nn.Softplus, nn.Hardtanh]
+    try:
+        from mmcv.cnn.bricks import HSigmoid, HSwish, Swish
+        mods += [Swish, HSwish, HSigmoid]
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(mods)
+
+
+#: Modules whose output elements count as activation FLOPs.
+ACTIVATION_MODULES = _activation_modules()
+#: Functional activations counted outside those modules.
+ACTIVATION_FUNCTIONS = frozenset(
+    f for f in (
+        torch.relu, torch.relu_, F.relu, F.relu_, torch.Tensor.relu,
+        torch.Tensor.relu_, torch.sigmoid, getattr(torch, 'sigmoid_', None),
+        F.sigmoid, torch.Tensor.sigmoid, torch.Tensor.sigmoid_, F.silu,
+        F.hardswish, F.hardsigmoid, F.gelu, F.elu, F.elu_, F.leaky_relu,
+        F.leaky_relu_, F.relu6, F.hardtanh, F.hardtanh_, torch.tanh,
+        torch.Tensor.tanh, torch.Tensor.tanh_, F.tanh, F.mish, F.softplus,
+        F.prelu) if f is not None)
 
 
 def build_model(config, cfg_options=None):
@@ -41,54 +119,361 @@ def clip_shape(config, clip_len=None, size=None):
             size or cfg.get('crop_size', 224))
 
 
-def dummy_inputs(model, batch, clip_len, size, device):
-    """One clip per modality, ``[batch, num_clips=1, 3, T, H, W]``."""
+def paper_model(model) -> Optional[str]:
+    """Name of the :data:`PAPER_FIGURES` entry ``model`` is an instance
+    of (by its backbone classes), or None."""
+    names = {type(m).__name__ for m in model.modules()}
+    for name, entry in PAPER_FIGURES.items():
+        if names & set(entry['match']):
+            return name
+    return None
+
+
+def modalities_of(model) -> Tuple[str, ...]:
+    return tuple(getattr(model, 'modalities', None) or ('rgb', ))
+
+
+def input_shapes(model, clip_len=None, size=None,
+                 overrides: Optional[Dict[str, Sequence[int]]] = None
+                 ) -> Dict[str, Tuple[int, int, int, int]]:
+    """``{modality: (C, T, H, W)}`` of one test clip (module docstring)."""
+    overrides = dict(overrides or {})
+    paper = PAPER_FIGURES.get(paper_model(model) or '', {}).get('inputs', {})
+    shapes = {}
+    for m in modalities_of(model):
+        if m in overrides:
+            shapes[m] = tuple(int(v) for v in overrides[m])
+        elif m in paper and clip_len is None and size is None:
+            shapes[m] = tuple(paper[m])
+        else:
+            encoder = None
+            backbone = getattr(model, 'backbone', None)
+            if isinstance(backbone, nn.ModuleDict) and m in backbone:
+                encoder = backbone[m]
+            channels = int(getattr(encoder, 'in_channels', 3) or 3)
+            t, s = clip_len or 16, size or 224
+            shapes[m] = (channels, t, s, s)
+        if len(shapes[m]) != 4:
+            raise ValueError(f'input shape of {m} must be C,T,H,W, got '
+                             f'{shapes[m]}')
+    unknown = set(overrides) - set(shapes)
+    if unknown:
+        raise ValueError(f'--input-shape for {sorted(unknown)}: the model '
+                         f'has modalities {modalities_of(model)}')
+    return shapes
+
+
+def dummy_inputs(model, batch, clip_len, size, device, shapes=None):
+    """One clip per modality, ``[batch, num_clips=1, C, T, H, W]``: of
+    ``shapes`` (``{modality: (C, T, H, W)}``) if given, else 3-channel
+    ``clip_len x size x size`` clips."""
+    if shapes is None:
+        shapes = {m: (3, clip_len, size, size) for m in model.modalities}
     return {model.input_key.format(m): torch.randn(
-        batch, 1, 3, clip_len, size, size, device=device)
-        for m in model.modalities}
+        batch, 1, *shapes[m], device=device) for m in model.modalities}
+
+
+def _stage(model, stage=None):
+    """Through the head when the model has one."""
+    if stage is not None:
+        return stage
+    return 'head' if getattr(model, 'with_cls_head', False) else 'backbone'
 
 
 class TensorForward(torch.nn.Module):
-    """``model(inputs, mode='tensor')`` with positional dict input, for the
-    tracer used by the FLOP counter."""
+    """``model(inputs, mode='tensor', stage=...)`` with positional dict
+    input, for the tracer used by the FLOP counter."""
 
-    def __init__(self, model):
+    def __init__(self, model, stage='backbone'):
         super().__init__()
         self.model = model
+        self.stage = stage
 
     def forward(self, inputs):
-        return self.model(inputs, mode='tensor')
+        return self.model(dict(inputs), mode='tensor', stage=self.stage)
 
 
-def count_flops(model, clip_len=16, size=224, device='cpu') -> int:
-    """FLOPs (multiply-adds) of one clip of every modality of ``model``."""
+def _flop_analyzer(model, inputs, stage=None):
+    from mmengine.analysis import FlopAnalyzer
+    wrapper = TensorForward(model, _stage(model, stage))
+    analyzer = FlopAnalyzer(wrapper, (inputs, ))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return analyzer
+
+
+def count_flops(model, clip_len=16, size=224, device='cpu', shapes=None,
+                stage=None) -> int:
+    """FLOPs (multiply-adds + BatchNorm, MMEngine) of one clip of every
+    modality of ``model`` through backbone, neck and head (``stage``)."""
     from mmengine.analysis import get_model_complexity_info
-    inputs = dummy_inputs(model, 1, clip_len, size, device)
+    if shapes is None:
+        shapes = input_shapes(model, clip_len, size)
+    inputs = dummy_inputs(model, 1, clip_len, size, device, shapes)
     with torch.no_grad():
         info = get_model_complexity_info(
-            TensorForward(model), inputs=(inputs, ), show_table=False,
-            show_arch=False)
+            TensorForward(model, _stage(model, stage)), inputs=(inputs, ),
+            show_table=False, show_arch=False)
     return int(info['flops'])
 
 
-def complexity(model, clip_len=16, size=224, batch=1, iters=5,
-               device='cpu'):
-    model = model.to(device)
-    params = sum(p.numel() for p in model.parameters())
-    flops = count_flops(model, clip_len, size, device)
+# ---------------------------------------------------------------------------
+# activation elements
+# ---------------------------------------------------------------------------
+class _FunctionalActivations(TorchFunctionMode):
+
+    def __init__(self, counter):
+        super().__init__()
+        self.counter = counter
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func in ACTIVATION_FUNCTIONS and isinstance(out, torch.Tensor):
+            self.counter.functional(func, out)
+        return out
+
+
+class ActivationCounter:
+    """Output elements of the activations run inside ``model``, per module.
+
+    ``counts[name]`` sums the output elements of the activation module
+    ``name`` (forward hook) and of the functional activations called
+    directly in module ``name`` (innermost module on the call stack), not
+    inside an activation module. ``calls`` lists ``(name, what, elements)``.
+
+    Use as a context manager around forward passes of ``model``.
+    """
+
+    def __init__(self, model: nn.Module, prefix: str = ''):
+        self.model = model
+        self.prefix = prefix
+        self.counts = defaultdict(int)
+        self.calls = []
+        self._stack = []
+        self._inside_activation = 0
+        self._handles = []
+        self._mode = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def functional(self, func, out):
+        if self._inside_activation:
+            return
+        name = self._stack[-1] if self._stack else ''
+        self.counts[name] += out.numel()
+        self.calls.append((name, getattr(func, '__name__', str(func)),
+                           out.numel()))
+
+    def __enter__(self):
+        for name, module in self.model.named_modules():
+            name = self.prefix + name
+            is_act = isinstance(module, ACTIVATION_MODULES)
+
+            def pre(mod, args, name=name, is_act=is_act):
+                self._stack.append(name)
+                self._inside_activation += is_act
+
+            def post(mod, args, out, name=name, is_act=is_act):
+                self._stack.pop()
+                self._inside_activation -= is_act
+                if is_act and not self._inside_activation:
+                    self.counts[name] += out.numel()
+                    self.calls.append((name, type(mod).__name__,
+                                       out.numel()))
+
+            self._handles.append(module.register_forward_pre_hook(pre))
+            self._handles.append(module.register_forward_hook(post))
+        self._mode = _FunctionalActivations(self)
+        self._mode.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._mode.__exit__(*exc)
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._stack = []
+        self._inside_activation = 0
+        return False
+
+
+def count_activations(model, inputs, stage=None) -> ActivationCounter:
+    """One forward pass of ``inputs`` (as :func:`count_flops`) under an
+    :class:`ActivationCounter`."""
+    with torch.no_grad(), ActivationCounter(model) as counter:
+        model(dict(inputs), mode='tensor', stage=_stage(model, stage))
+    return counter
+
+
+# ---------------------------------------------------------------------------
+# per-stream report, both conventions
+# ---------------------------------------------------------------------------
+def owner(name: str, modalities: Sequence[str]) -> Optional[str]:
+    """The modality a parameter / module name belongs to: the one named by
+    a component of it (``backbone.rgb.layer1...``,
+    ``cls_head.fc_cls.pose``), else None (shared)."""
+    parts = name.split('.')
+    for m in modalities:
+        if m in parts:
+            return m
+    return None
+
+
+def flop_report(model, shapes=None, device='cpu', stage=None) -> Dict:
+    """Per-stream and whole-model parameters and FLOPs of one clip, both
+    conventions.
+
+    Returns:
+        dict: ``rows`` -- ``{part: dict(params, flops, activations,
+        flops_with_activations, paper_flops, paper_params)}`` for each
+        modality, ``'shared'`` (neck, shared head layers; only when
+        non-empty) and ``'whole'``; ``shapes``; ``paper`` (entry name or
+        None); ``calls`` -- the counted activations ``(module, what,
+        elements)``.
+    """
+    model = model.to(device).eval()
+    modalities = modalities_of(model)
+    if shapes is None:
+        shapes = input_shapes(model)
+    inputs = dummy_inputs(model, 1, None, None, device, shapes)
     with torch.no_grad():
-        batch_inputs = dummy_inputs(model, batch, clip_len, size, device)
-        model(batch_inputs, mode='tensor')  # warm-up
+        analyzer = _flop_analyzer(model, inputs, stage)
+        by_module = analyzer.by_module()
+        total_flops = analyzer.total()
+    counter = count_activations(model, inputs, stage)
+
+    flops = defaultdict(int)
+    for name, value in by_module.items():
+        name = name[len('model.'):] if name.startswith('model.') else name
+        parts = name.split('.')
+        # the outermost module named after a modality holds its cost
+        if parts[-1] in modalities and parts[-1] not in parts[:-1]:
+            flops[parts[-1]] += value
+    params, acts = defaultdict(int), defaultdict(int)
+    for name, p in model.named_parameters():
+        params[owner(name, modalities) or 'shared'] += p.numel()
+    for name, value in counter.counts.items():
+        acts[owner(name, modalities) or 'shared'] += value
+    flops['shared'] = total_flops - sum(flops[m] for m in modalities)
+
+    name = paper_model(model)
+    paper_rows = PAPER_FIGURES[name]['rows'] if name else {}
+    parts = list(modalities)
+    if flops['shared'] or params['shared'] or acts['shared']:
+        parts.append('shared')
+    rows = {}
+    for part in parts + ['whole']:
+        if part == 'whole':
+            p, f, a = (sum(params.values()), total_flops,
+                       sum(acts.values()))
+        else:
+            p, f, a = params[part], flops[part], acts[part]
+        paper_f, paper_p = paper_rows.get(part, (None, None))
+        if part == 'whole' and not set(paper_rows) - {'whole'} <= set(
+                modalities):
+            paper_f = paper_p = None  # a single stream is not the model
+        rows[part] = dict(params=p, flops=f, activations=a,
+                          flops_with_activations=f + a,
+                          paper_flops=paper_f, paper_params=paper_p)
+    head = getattr(model, 'cls_head', None)
+    return dict(rows=rows, shapes=dict(shapes), paper=name,
+                num_classes=getattr(head, 'num_classes', None),
+                calls=counter.calls)
+
+
+def _fmt_params(n):
+    if n is None:
+        return ''
+    if n >= 1e6:
+        return f'{n / 1e6:.2f}M'
+    return f'{n / 1e3:.1f}k' if n >= 1e3 else str(int(n))
+
+
+def _fmt_flops(n, digits=2):
+    return '' if n is None else f'{n / 1e9:.{digits}f}'
+
+
+def format_flop_report(report: Dict) -> str:
+    """Markdown table of :func:`flop_report`."""
+    paper = report['paper']
+    lines = [
+        '| part | params | paper params | GFLOPs (MMEngine: mult-adds + BN) '
+        '| activation elements (G) | GFLOPs (+ activations) | paper GFLOPs |',
+        '|---|---:|---:|---:|---:|---:|---:|'
+    ]
+    for part, r in report['rows'].items():
+        paper_flops = r['paper_flops']
+        lines.append(
+            f"| {part} | {_fmt_params(r['params'])} | "
+            f"{_fmt_params(r['paper_params'])} | {_fmt_flops(r['flops'])} | "
+            f"{_fmt_flops(r['activations'], 3)} | "
+            f"{_fmt_flops(r['flops_with_activations'])} | "
+            f"{'' if paper_flops is None else f'{paper_flops / 1e9:.1f}'} |")
+    shapes = ', '.join(f'{m} {"x".join(map(str, s))}'
+                       for m, s in report['shapes'].items())
+    notes = [f'Inputs (one clip): {shapes}.']
+    if paper:
+        entry = PAPER_FIGURES[paper]
+        notes.append(f"Paper figures: {paper}, {entry['source']}.")
+        differ = {m: s for m, s in report['shapes'].items()
+                  if m in entry['inputs'] and tuple(s) != entry['inputs'][m]}
+        if differ:
+            notes.append('These inputs differ from the paper\'s ('
+                         + ', '.join(f'{m} {"x".join(map(str, s))}'
+                                     for m, s in entry['inputs'].items())
+                         + '): its figures are not comparable.')
+        classes = report.get('num_classes')
+        if classes is not None and classes != entry['num_classes']:
+            notes.append(f'This model has {classes} classes, the paper\'s '
+                         f'figures {entry["num_classes"]} (classifier '
+                         'parameters differ; --cfg-options '
+                         f'model.cls_head.num_classes={entry["num_classes"]}'
+                         ').')
+    return '\n'.join(lines) + '\n\n' + ' '.join(notes)
+
+
+def complexity(model, clip_len=16, size=224, batch=1, iters=5,
+               device='cpu', shapes=None, stage=None, flops=None):
+    """Params, FLOPs (MMEngine; ``flops`` if already counted) and
+    clips/s of ``model``."""
+    model = model.to(device)
+    if shapes is None:
+        shapes = input_shapes(model, clip_len, size)
+    stage = _stage(model, stage)
+    params = sum(p.numel() for p in model.parameters())
+    if flops is None:
+        flops = count_flops(model, clip_len, size, device, shapes, stage)
+    with torch.no_grad():
+        batch_inputs = dummy_inputs(model, batch, clip_len, size, device,
+                                    shapes)
+        model(dict(batch_inputs), mode='tensor', stage=stage)  # warm-up
         if device.startswith('cuda'):
             torch.cuda.synchronize()
         start = time.perf_counter()
         for _ in range(iters):
-            model(batch_inputs, mode='tensor')
+            model(dict(batch_inputs), mode='tensor', stage=stage)
         if device.startswith('cuda'):
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
     return dict(params=params, flops=flops,
                 clips_per_second=batch * iters / seconds)
+
+
+def parse_input_shapes(items) -> Dict[str, Tuple[int, ...]]:
+    """``['rgb=3,16,224,224', ...]`` -> ``{'rgb': (3, 16, 224, 224)}``."""
+    shapes = {}
+    for item in items or ():
+        m, sep, dims = item.partition('=')
+        try:
+            shapes[m] = tuple(int(v) for v in dims.split(','))
+        except ValueError:
+            shapes[m] = ()
+        if not sep or len(shapes[m]) != 4:
+            raise argparse.ArgumentTypeError(
+                f'--input-shape {item!r}: expected MODALITY=C,T,H,W')
+    return shapes
 
 
 def main(argv=None):
@@ -98,6 +483,13 @@ def main(argv=None):
                         help="default: the config's clip_len, else 16")
     parser.add_argument('--size', type=int, default=None,
                         help="default: the config's crop_size, else 224")
+    parser.add_argument(
+        '--input-shape', nargs='+', metavar='MODALITY=C,T,H,W',
+        help='clip of a modality, e.g. rgb=3,16,224,224 pose=17,48,56,56')
+    parser.add_argument(
+        '--with-activations', action='store_true',
+        help='also print per-stream params and FLOPs both ways (MMEngine; '
+        '+ activation elements) next to the paper\'s figures')
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument(
@@ -105,14 +497,33 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     model = build_model(args.config, args.cfg_options)
-    clip_len, size = clip_shape(args.config, args.clip_len, args.size)
+    cfg = Config.fromfile(args.config)
+    given_t = args.clip_len or (cfg.get('clip_len') if isinstance(
+        cfg.get('clip_len'), int) else None)
+    given_s = args.size or (cfg.get('crop_size') if isinstance(
+        cfg.get('crop_size'), int) else None)
+    shapes = input_shapes(model, given_t, given_s,
+                          parse_input_shapes(args.input_shape))
+    clip_len, size = given_t or 16, given_s or 224
+    report = flop_report(model, shapes, args.device) \
+        if args.with_activations else None
     r = complexity(model, clip_len, size, args.batch, args.iters,
-                   args.device)
+                   args.device, shapes=shapes,
+                   flops=report and report['rows']['whole']['flops'])
+    if all(s[0] == 3 and s[1:] == (clip_len, size, size)
+           for s in shapes.values()):
+        shape_text = f'{clip_len}x{size}x{size}, all modalities'
+    else:
+        shape_text = ', '.join(f'{m} {"x".join(map(str, s))}'
+                               for m, s in shapes.items())
     print(f'{args.config}: {r["params"] / 1e6:.2f}M params, '
           f'{r["flops"] / 1e9:.2f} GFLOPs per clip '
-          f'({clip_len}x{size}x{size}, all modalities), '
+          f'({shape_text}), '
           f'{r["clips_per_second"]:.2f} clips/s on {args.device} '
           f'(batch {args.batch})')
+    if report is not None:
+        print(format_flop_report(report))
+        r['report'] = report
     return r
 
 
