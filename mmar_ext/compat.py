@@ -188,10 +188,19 @@ def mmengine_checkpoint_weights_only() -> None:
 
 
 def destroy_process_group_at_exit() -> None:
-    """Destroys the default process group if one is still alive."""
+    """Waits for every rank (at most a minute: a crashed rank must not hang
+    the others), then destroys the default process group, so that no rank
+    tears its connections down while another still talks to it."""
+    import datetime
+
     import torch.distributed as torch_dist
-    if torch_dist.is_available() and torch_dist.is_initialized():
-        torch_dist.destroy_process_group()
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return
+    try:
+        torch_dist.monitored_barrier(timeout=datetime.timedelta(seconds=60))
+    except Exception:  # a rank is gone: nothing left to wait for
+        pass
+    torch_dist.destroy_process_group()
 
 
 @_fix
@@ -202,10 +211,11 @@ def mmengine_cpu_distributed() -> None:
     a CPU box. Without CUDA: use the gloo backend (NCCL needs GPUs) and no
     ``device_ids``. With CUDA nothing changes.
 
-    MMEngine never destroys the process group; on gloo a process that exits
-    with it alive now and then aborts in its destructor ("terminate called
-    without an active exception", SIGABRT after the last validation), so the
-    gloo group is destroyed at exit."""
+    MMEngine never destroys the process group, and ranks leave at different
+    times; on gloo a process then now and then aborts at exit ("terminate
+    called without an active exception", SIGABRT after the last
+    validation). At exit the ranks now wait for each other and destroy the
+    gloo group."""
     import torch
     import torch.distributed as torch_dist
     from mmengine.dist import utils as dist_utils

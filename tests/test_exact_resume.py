@@ -169,3 +169,36 @@ def test_hook_saves_restores_states_and_isolates_validation():
     hook.before_train(fresh)
     assert not torch.equal(torch.rand(4), expected)
     assert set(capture_random_states()) >= {'python', 'numpy', 'torch'}
+
+
+def test_other_ranks_keep_their_states_in_files(tmp_path, monkeypatch):
+    """Distributed runs: rank 0's states go into the checkpoint, the other
+    ranks' into ``<work_dir>/random_states`` (no collective at epoch end)."""
+    from types import SimpleNamespace
+
+    from mmar_ext.engine import RandomStatesHook
+    from mmar_ext.engine.hooks import random_states_hook as module
+
+    monkeypatch.setattr(module, 'get_world_size', lambda: 2)
+    monkeypatch.setattr(module, 'get_rank', lambda: 1)
+    hook = RandomStatesHook(sample_seeding=False)
+    runner = SimpleNamespace(work_dir=str(tmp_path), epoch=0, iter=6,
+                             train_loop=SimpleNamespace(epoch=1, iter=6))
+    torch.manual_seed(3)
+    hook.after_train_epoch(runner)  # rank 1 writes epoch_1_rank1.pth
+    expected = torch.rand(4)
+    assert (tmp_path / 'random_states' / 'epoch_1_rank1.pth').is_file()
+    # resumed at epoch 1 on rank 1: its own file, not rank 0's states
+    runner.epoch = 1
+    hook.after_load_checkpoint(
+        runner, dict(random_states=dict(world_size=2, ranks=[{}])))
+    torch.manual_seed(0)
+    hook.before_train(runner)
+    assert torch.equal(torch.rand(4), expected)
+    # another world size: warned about, generators left as they are
+    hook.after_load_checkpoint(
+        runner, dict(random_states=dict(world_size=4, ranks=[{}])))
+    torch.manual_seed(0)
+    fresh = torch.get_rng_state()
+    hook.before_train(runner)
+    assert torch.equal(torch.get_rng_state(), fresh)

@@ -8,8 +8,12 @@ ends elsewhere. :class:`RandomStatesHook` closes the gap:
 
 * **generator states**: every checkpoint stores the states of Python's
   ``random``, NumPy's global generator, torch's CPU generator and every CUDA
-  device's generator, of every rank (gathered at the end of each training
-  epoch). ``--resume`` puts them back just before training continues.
+  device's generator of rank 0; in distributed runs every other rank writes
+  its own next to the checkpoints (``<work_dir>/random_states/
+  epoch_<e>_rank<r>.pth``, at the end of each training epoch -- no
+  collective: gathering them with ``all_gather_object`` on gloo made CPU
+  runs abort at exit now and then). ``--resume`` puts them back just before
+  training continues.
 * **data augmentation**: the training dataset seeds each sample's pipeline
   from ``(seed, epoch, index)``
   (:class:`mmar_ext.datasets.sample_seeding.SampleSeedingMixin`), so what the
@@ -32,12 +36,14 @@ saved ranks do not map onto the new ones; the hook warns and keeps MMEngine's
 re-seeding), and datasets without :class:`SampleSeedingMixin` loaded by
 persistent workers (the hook warns once).
 """
+import os
+import os.path as osp
 import random
 from typing import Dict, List, Optional
 
 import numpy as np
 import torch
-from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
@@ -100,7 +106,6 @@ class RandomStatesHook(Hook):
     def __init__(self, sample_seeding: bool = True) -> None:
         self.sample_seeding = sample_seeding
         self._loaded: Optional[Dict] = None     # states from a checkpoint
-        self._gathered: Optional[tuple] = None  # ((epoch, iter), states)
         self._before_val: Optional[Dict] = None
         self._warned = False
 
@@ -123,23 +128,26 @@ class RandomStatesHook(Hook):
                 level=30)
 
     # -- checkpoints ------------------------------------------------------
+    @staticmethod
+    def rank_file(work_dir: str, epoch: int, rank: int) -> str:
+        """Where rank ``rank`` keeps its states of the checkpoint of
+        ``epoch`` (distributed runs, ranks > 0)."""
+        return osp.join(work_dir, 'random_states',
+                        f'epoch_{epoch}_rank{rank}.pth')
+
     def after_train_epoch(self, runner) -> None:
-        # all ranks take part here; only rank 0 saves the checkpoint
-        if get_world_size() > 1:
-            states = all_gather_object(capture_random_states())
-            self._gathered = ((runner.epoch, runner.iter), states)
+        # rank 0 puts its states into the checkpoint; the others keep theirs
+        # in files (the checkpoint of this epoch is saved right after)
+        rank = get_rank()
+        if get_world_size() > 1 and rank > 0:
+            path = self.rank_file(runner.work_dir, runner.epoch + 1, rank)
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            torch.save(capture_random_states(), path + '.tmp')
+            os.replace(path + '.tmp', path)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        world_size = get_world_size()
-        if world_size == 1:
-            states = [capture_random_states()]
-        elif self._gathered is not None and \
-                self._gathered[0] == (runner.epoch, runner.iter):
-            states = self._gathered[1]
-        else:  # saved outside an epoch end: only this rank's states
-            states = [capture_random_states()]
-        checkpoint[CHECKPOINT_KEY] = dict(world_size=world_size,
-                                          ranks=states)
+        checkpoint[CHECKPOINT_KEY] = dict(world_size=get_world_size(),
+                                          ranks=[capture_random_states()])
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         # Called for load_from too (fine-tuning, testing): only keep the
@@ -148,22 +156,30 @@ class RandomStatesHook(Hook):
         if self._loaded is None:
             self._loaded = dict(world_size=0, ranks=[])
 
+    def _states_of_this_rank(self, runner, loaded: dict):
+        """``(states, None)`` or ``(None, why not)``."""
+        world_size, rank = get_world_size(), get_rank()
+        if not loaded['ranks']:
+            return None, ('the checkpoint holds no random states (saved '
+                          'without RandomStatesHook)')
+        if loaded['world_size'] != world_size:
+            return None, (f'the checkpoint was saved by {loaded["world_size"]}'
+                          f' processes, this run has {world_size}')
+        if rank == 0:
+            return loaded['ranks'][0], None
+        path = self.rank_file(runner.work_dir, runner.epoch, rank)
+        if not osp.isfile(path):
+            return None, f'rank {rank} has no saved states ({path})'
+        return torch.load(path, map_location='cpu', weights_only=False), None
+
     def before_train(self, runner) -> None:
         loaded, self._loaded = self._loaded, None
         if loaded is None or (runner.train_loop.epoch == 0
                               and runner.train_loop.iter == 0):
             return  # a fresh run, or weights loaded to fine-tune
-        world_size, rank = get_world_size(), get_rank()
-        if not loaded['ranks']:
-            reason = 'the checkpoint holds no random states (saved ' \
-                'without RandomStatesHook)'
-        elif loaded['world_size'] != world_size or \
-                len(loaded['ranks']) != world_size:
-            reason = (f'the checkpoint holds the random states of '
-                      f'{len(loaded["ranks"])} of {loaded["world_size"]} '
-                      f'processes, this run has {world_size}')
-        else:
-            restore_random_states(loaded['ranks'][rank])
+        states, reason = self._states_of_this_rank(runner, loaded)
+        if states is not None:
+            restore_random_states(states)
             print_log(
                 f'RandomStatesHook: restored the random states of epoch '
                 f'{runner.epoch}, iteration {runner.iter}', logger='current')
