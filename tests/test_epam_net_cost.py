@@ -206,7 +206,7 @@ def test_benchmark_tool_runs_at_toy_size(tmp_path):
         '--variants', 'eager', '2d+bn_fold+channels_last+chunks',
         '--baseline-variants', 'eager',
         '--num-clips', '2', '--rgb-size', '160x90', '--frames', '16,20',
-        '--builtin', '--box-decode', '16', '--out', str(out)
+        '--builtin', '--out', str(out)
     ])
     table = out.read_text()
     assert table == text
@@ -219,14 +219,17 @@ def test_benchmark_tool_runs_at_toy_size(tmp_path):
         '2.54M |' in table
     assert '| EPAM-Net | 2d+bn_fold+channels_last+chunks |' in table
     assert 'RGBPoseConv3D / EPAM-Net: params 14.2x' in table
-    # pipeline rows: the stock pipeline, EPAM-Net's, the decode prototype
+    # pipeline rows: the stock pipeline, EPAM-Net's and its decode variants
     assert '| RGBPoseConv3D (stock) | imgs 1x3x8x224x224, heatmap_imgs ' \
         '1x17x32x56x56 |' in table
-    assert '| EPAM-Net | rgb_imgs 1x3x16x224x224, pose_imgs ' \
+    epam = 'EPAM-Net (decoding pyav, reduced size while the box keeps 224 px)'
+    assert f'| {epam} | rgb_imgs 1x3x16x224x224, pose_imgs ' \
         '1x17x48x56x56 |' in table
-    # the decoding prototype shrinks 160x90 to a box of 16 px
-    assert 'RGB decoded at box-adaptive size, box >= 16 px (prototype)' \
-        in table
-    assert 'Box-adaptive vs full-size decoding' in table
+    assert '| EPAM-Net, decoding PyAV, full size |' in table
+    assert '| EPAM-Net, decoding decord, full size |' in table
+    # a 160x90 video has no box of 448 px: full size, the same pixels
+    assert f'{epam} against decord at full size, same random draws: mean ' \
+        '|difference| of the RGB clip 0.00 (max over clips 0.00)' in table
+    assert 'RGB decoded at (clips) 1/1: 2.' in table
     assert '| RGBPoseConv3D (stock) | GeneratePoseTarget |' in table
-    assert '| EPAM-Net | PoseHeatmapVolume |' in table
+    assert f'| {epam} | PoseHeatmapVolume |' in table

@@ -5,7 +5,8 @@
 #   torch 2.14.1 + torchvision 0.29.1, mmengine 0.10.7, mmcv 2.1.0 built from
 #   source with its compiled ops (CUDA ops when nvcc + a CUDA torch are usable),
 #   mmaction2 1.2.0, mmdet 3.3.0, mmpose 1.3.2 (without its chumpy requirement),
-#   xtcocotools rebuilt against numpy 2, decord, and mmar_ext in editable mode.
+#   xtcocotools rebuilt against numpy 2, decord, PyAV, and mmar_ext in editable
+#   mode.
 #
 # Idempotent: a stamp file records the hash of this script and setup.py; when
 # it matches, the script only verifies the imports and returns in seconds.
@@ -22,7 +23,7 @@ log() { printf '[setup_env] %s\n' "$*" >&2; }
 verify() {
     "$VENV/bin/python" - <<'PY'
 import mmar_ext  # noqa: F401  (applies compat and registers everything)
-import mmcv.ops, mmaction, mmdet, mmpose.apis, decord, torchvision  # noqa
+import mmcv.ops, mmaction, mmdet, mmpose.apis, decord, av, torchvision  # noqa
 from mmcv.ops import nms  # compiled ops present
 print('[setup_env] stack OK: mmcv', mmcv.__version__, 'mmaction2', mmaction.__version__,
       'mmdet', mmdet.__version__, 'mmpose', mmpose.__version__)
@@ -73,8 +74,8 @@ if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2
     "${PIP[@]}" -q addict packaging pyyaml yapf
 fi
 
-log "mmaction2 1.2.0, mmdet 3.3.0, decord"
-"${PIP[@]}" -q mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0
+log "mmaction2 1.2.0, mmdet 3.3.0, decord, PyAV"
+"${PIP[@]}" -q mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0 av==18.1.0
 
 log "mmpose 1.3.2 (without chumpy, which it never imports)"
 "${PIP[@]}" -q --no-deps mmpose==1.3.2

@@ -7,7 +7,7 @@
         [--config configs/epam_net_ntu120.py | --builtin] \\
         [--ann-file PKL --data-root RAW | --num-clips 6 \\
          --rgb-size 1920x1080 --codec MJPG|XVID --keep-data DIR] \\
-        [--box-decode 224|0] [--iters 5] [--warmup 1] [--out FILE]
+        [--no-decode-variants] [--iters 5] [--warmup 1] [--out FILE]
     python tools/analysis/benchmark_epam_net.py all ...   # both, one table
 
 ``model`` (issue 8 §4): EPAM-Net (``configs/_base_/models/epam_net.py``,
@@ -47,11 +47,11 @@ pipeline (``filename`` = the RGB video, ``modality``). The synthetic
 videos are MJPG (intra-only: decoding cost per decoded frame) unless
 ``--codec`` re-encodes them (e.g. ``XVID``, inter-frame like most real
 videos). One process, no dataloader workers: per-process throughput, with
-the time of every transform. ``--box-decode PX`` (default 224) also times
-EPAM-Net's pipeline with :func:`box_adaptive_decode`, a prototype that
-decodes the RGB frames at the size where the skeleton box keeps ``PX``
-pixels (when that is at most half size), and reports how much the
-224x224 clip differs from full-size decoding.
+the time of every transform. Unless ``--no-decode-variants``, EPAM-Net's
+pipeline is also timed with its ``MultiModalDecode`` replaced
+(:data:`DECODE_VARIANTS`: PyAV at full size; decord at full size, the
+decoding of MMAction2's ``MMDecode``), and the RGB clip of the config's
+decoding is compared with decord's full-size one (same random draws).
 
 Timing: every model / pipeline is warmed up, then run ``--iters`` rounds;
 in each round every contender runs once (same inputs / samples, the order
@@ -413,7 +413,8 @@ def epam_train_pipeline(flip_ratio: float = 0.5) -> List[dict]:
     return [
         dict(type='MultiModalSampleFrames', train_sampling='segment',
              modality_clip_len=dict(pose=48, rgb=16)),
-        dict(type='MultiModalDecode'),
+        dict(type='MultiModalDecode', video_backend='pyav',
+             lowres_min_box=224),
         dict(type='SkeletonBoxCrop'),
         dict(type='ModalityTransforms', keypoint_modality='rgb',
              modalities=('rgb', ), transforms=[
@@ -427,60 +428,6 @@ def epam_train_pipeline(flip_ratio: float = 0.5) -> List[dict]:
             dict(type='FormatShape', input_format='NCTHW_Heatmap')]),
         dict(type='PackMultiModalInputs'),
     ]
-
-
-def box_adaptive_decode(min_side: int = 224, **kwargs):
-    """Prototype (not registered): ``MultiModalDecode`` that decodes the RGB
-    frames at the smallest size at which the clip's skeleton box keeps
-    ``min_side`` pixels on its shorter side, so that ``SkeletonBoxCrop`` +
-    ``Resize(224, 224)`` see no fewer pixels than they use -- when that is
-    at most half the video's size; otherwise at full size. decord scales
-    while converting to RGB (``VideoReader(width=, height=)``); that pays
-    at NTU's 1920x1080 (16 frames of a synthetic clip: 1/2 size 0.50x,
-    0.35 size 0.43x the time of full size) but not for a modest reduction
-    (960x540 at 3/4 size took 1.3x longer than at full size), hence the
-    cut-off. Keypoints are rescaled to the decoded size by
-    ``MultiModalDecode`` as usual. Measures what moving the crop's scale
-    into decoding would give the pipeline."""
-    import decord
-    from mmar_ext.datasets.transforms import MultiModalDecode
-    from mmar_ext.datasets.transforms.skeleton_crop import SkeletonBoxCrop
-
-    class BoxAdaptiveDecode(MultiModalDecode):
-
-        def __init__(self):
-            super().__init__(**kwargs)
-            self.min_side = min_side
-            self.box = SkeletonBoxCrop()
-
-        def transform(self, results):
-            modalities = list(results['modalities'])
-            # the keypoints first: the RGB decode size depends on them
-            results['modalities'] = sorted(modalities,
-                                           key=lambda m: m != 'pose')
-            try:
-                return super().transform(results)
-            finally:
-                results['modalities'] = modalities
-
-        def _decode_video(self, results, m, path, inds, num):
-            img_hw = tuple(int(v) for v in results.get('img_shape', ()))
-            if m != 'rgb' or len(img_hw) != 2 or 'pose' not in results[
-                    'modalities'] or self.backend_args is not None:
-                return super()._decode_video(results, m, path, inds, num)
-            (x1, y1, x2, y2), _ = self.box._box(results, img_hw)
-            scale = self.min_side / max(1, min(x2 - x1, y2 - y1))
-            if scale > 0.5:
-                return super()._decode_video(results, m, path, inds, num)
-            h, w = (max(2, int(round(v * scale / 2)) * 2) for v in img_hw)
-            reader = decord.VideoReader(path, num_threads=self.num_threads,
-                                        width=w, height=h)
-            uniq, inverse = np.unique(inds, return_inverse=True)
-            frames = reader.get_batch(uniq.tolist()).asnumpy()
-            del reader
-            return [frames[j] for j in inverse.reshape(-1)]
-
-    return BoxAdaptiveDecode()
 
 
 def load_pipeline(config: str, key: str = 'train_pipeline') -> List[dict]:
@@ -569,21 +516,37 @@ def build_pipeline(cfgs):
     return [TRANSFORMS.build(c) if isinstance(c, dict) else c for c in cfgs]
 
 
-def with_box_adaptive_decode(transforms, min_side=224):
-    """``transforms`` with its ``MultiModalDecode`` replaced by the
-    :func:`box_adaptive_decode` prototype (same arguments)."""
+def with_decode(transforms, **kwargs):
+    """``transforms`` with its ``MultiModalDecode`` rebuilt with ``kwargs``
+    (``video_backend``, ``lowres_min_box``) instead of the config's."""
     from mmar_ext.datasets.transforms import MultiModalDecode
     out, found = [], False
     for t in transforms:
         if type(t) is MultiModalDecode:
-            t = box_adaptive_decode(min_side, io_backend=t.io_backend,
-                                    num_threads=t.num_threads,
-                                    backend_args=t.backend_args)
+            t = MultiModalDecode(io_backend=t.io_backend,
+                                 num_threads=t.num_threads,
+                                 backend_args=t.backend_args, **kwargs)
             found = True
         out.append(t)
     if not found:
         raise ValueError('the EPAM-Net pipeline has no MultiModalDecode')
     return out
+
+
+#: EPAM-Net pipelines timed besides the config's: its decoding replaced.
+DECODE_VARIANTS = {
+    'epam_pyav': ('PyAV, full size', dict(video_backend='pyav')),
+    'epam_decord': ('decord, full size', dict(video_backend='decord')),
+}
+
+
+def _decode_text(decode) -> str:
+    if decode is None:
+        return 'no MultiModalDecode'
+    text = f'decoding {decode.video_backend}'
+    if decode.lowres_min_box:
+        text += f', reduced size while the box keeps {decode.lowres_min_box} px'
+    return text
 
 
 def transform_labels(transforms) -> List[str]:
@@ -660,13 +623,17 @@ def benchmark_pipelines(args) -> str:
         stock_cfg = load_pipeline(args.rgbpose_config or stock_config())
         pipelines = dict(rgbpose=build_pipeline(stock_cfg),
                          epam=build_pipeline(epam_cfg))
-        labels = dict(rgbpose='RGBPoseConv3D (stock)', epam='EPAM-Net')
-        if args.box_decode:
-            pipelines['epam_box'] = with_box_adaptive_decode(
-                build_pipeline(epam_cfg), args.box_decode)
-            labels['epam_box'] = (
-                f'EPAM-Net, RGB decoded at box-adaptive size, box >= '
-                f'{args.box_decode} px (prototype)')
+        decode = pipelines['epam'][[type(t).__name__ for t in pipelines[
+            'epam']].index('MultiModalDecode')] if any(
+                type(t).__name__ == 'MultiModalDecode'
+                for t in pipelines['epam']) else None
+        labels = dict(rgbpose='RGBPoseConv3D (stock)',
+                      epam=f'EPAM-Net ({_decode_text(decode)})')
+        if args.decode_variants and decode is not None:
+            for key, (text, kwargs) in DECODE_VARIANTS.items():
+                pipelines[key] = with_decode(build_pipeline(epam_cfg),
+                                             **kwargs)
+                labels[key] = f'EPAM-Net, decoding {text}'
         samples = {k: infos for k in pipelines}
         samples['rgbpose'] = [stock_sample(i) for i in infos]
         breakdown = {k: {} for k in pipelines}
@@ -679,12 +646,18 @@ def benchmark_pipelines(args) -> str:
             packed = run_pipeline(pipelines[key], results, per)
             return time.perf_counter() - start, packed
 
-        diffs = []
-        if 'epam_box' in pipelines:  # same draws: only the decode differs
+        diffs, lowres = [], []
+        if 'epam_decord' in pipelines:  # same draws: only decoding differs
             for j in range(len(infos)):
-                _, full = run_one('epam', j, args.seed + j)
-                _, box = run_one('epam_box', j, args.seed + j)
-                diffs.append(rgb_difference(full, box))
+                _, full = run_one('epam_decord', j, args.seed + j)
+                _, ours = run_one('epam', j, args.seed + j)
+                diffs.append(rgb_difference(full, ours))
+                results = copy.deepcopy(samples['epam'][j])
+                for t in pipelines['epam']:  # the decoding size used
+                    results = t(results)
+                    if 'rgb_lowres' in results:
+                        lowres.append(results['rgb_lowres'])
+                        break
 
         def contender(key):
 
@@ -732,11 +705,16 @@ def benchmark_pipelines(args) -> str:
             f'{median_ratio(times["rgbpose"], times[key]):.2f}x |')
     if diffs:
         lines += [
-            '', 'Box-adaptive vs full-size decoding, same random '
-            'draws: mean |difference| of the 224x224 RGB clip '
+            '', f'{labels["epam"]} against decord at full size, same random '
+            'draws: mean |difference| of the RGB clip '
             f'{statistics.mean(diffs):.2f} (max over clips '
             f'{max(diffs):.2f}) grey levels of 255.'
         ]
+        if lowres:
+            sizes = ', '.join(
+                f'1/{2**k}: {lowres.count(k)}' for k in sorted(set(lowres)))
+            lines[-1] += f' RGB decoded at (clips) {sizes}.'
+
     lines += ['', 'Median ms per clip of each transform:', '',
               '| pipeline | transform | ms/clip |', '|---|---|---:|']
     for key in pipelines:
@@ -806,9 +784,10 @@ def parse_args(argv=None):
                    help='FourCC of the synthetic RGB videos: MJPG (the '
                    'generator\'s, intra-only) or an inter-frame codec '
                    'OpenCV writes, e.g. XVID, DIVX, mp4v')
-    g.add_argument('--box-decode', type=int, default=224, metavar='PX',
-                   help='also time EPAM-Net with the box-adaptive decoding '
-                   'prototype keeping PX pixels (0: do not)')
+    g.add_argument('--no-decode-variants', dest='decode_variants',
+                   action='store_false',
+                   help='time only the config\'s EPAM-Net pipeline, not '
+                   'also with PyAV and decord decoding at full size')
     g.add_argument('--keep-data', help='generate into / reuse this folder')
     args = parser.parse_args(argv)
     args.epam_shape = _shapes_arg(args.epam_shape)

@@ -8,7 +8,9 @@
 #    centres, 1 clip per video); the RGB clip is every 3rd of those 48
 #    indices (16 frames, ``stride_start=0`` = the neck's ``temporal_offset``).
 #    A video shorter than 48 frames repeats frames (indices are floored).
-# 2. RGB frames and keypoints cropped with one box around every person's
+# 2. Decoding (`decode` below): the 16 RGB frames, at a reduced size when
+#    the skeleton box allows it; the keypoints of the 48 pose frames.
+#    RGB frames and keypoints cropped with one box around every person's
 #    joints over the 48 pose frames (SkeletonBoxCrop: padding 0.25, square,
 #    shifted inside the frame; no joint at all -> the whole frame + warning).
 # 3. RGB resized to 224x224 (keypoints move with it); training: horizontal
@@ -45,6 +47,9 @@ modalities = ('rgb', 'pose')
 clip_len = dict(pose=48, rgb=16)
 rgb_size = 224
 heatmap_scaling = 0.25  # 224 -> 56
+# the frame size of each modality's clip (RGB crop, heatmaps), as clip_len:
+# tools/analysis/complexity.py and leaderboard.py count FLOPs on these
+crop_size = dict(rgb=rgb_size, pose=int(rgb_size * heatmap_scaling))
 left_kp = [1, 3, 5, 7, 9, 11, 13, 15]
 right_kp = [2, 4, 6, 8, 10, 12, 14, 16]
 
@@ -54,7 +59,13 @@ train_sampler = dict(
 test_sampler = dict(
     type='MultiModalSampleFrames', modality_clip_len=clip_len, num_clips=1,
     test_mode=True, stride_start=0)
-decode = dict(type='MultiModalDecode')
+# PyAV decodes only the packets the 16 frames need and, for DCT codecs
+# (MJPEG, MPEG-4 Part 2 / XviD), at 1/2, 1/4 or 1/8 size as long as the
+# skeleton box keeps >= rgb_size pixels (it is resized to rgb_size anyway);
+# video_backend='decord' without lowres_min_box decodes every frame at full
+# size (MMAction2's MMDecode does the same).
+decode = dict(
+    type='MultiModalDecode', video_backend='pyav', lowres_min_box=rgb_size)
 box_crop = dict(type='SkeletonBoxCrop', modalities=('rgb', ))
 resize = dict(type='Resize', scale=(rgb_size, rgb_size), keep_ratio=False)
 flip = dict(type='Flip', flip_ratio=0.5, left_kp=left_kp, right_kp=right_kp)

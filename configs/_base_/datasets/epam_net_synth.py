@@ -10,6 +10,8 @@ ann_file = 'data/synthetic_ntu/annotations.pkl'
 num_classes = 12
 clip_len = dict(pose=24, rgb=8)
 rgb_size = 112  # heatmaps: 112 x 0.25 = 28
+# the base's crop_size, for this rgb_size (RGB 112, heatmaps 28)
+crop_size = dict(rgb=rgb_size, pose=int(rgb_size * _base_.heatmap_scaling))
 
 train_sampler = dict(_base_.train_sampler, modality_clip_len=clip_len)
 test_sampler = dict(_base_.test_sampler, modality_clip_len=clip_len)
@@ -17,7 +19,8 @@ resize = dict(_base_.resize, scale=(rgb_size, rgb_size))
 rgb_train = dict(
     _base_.rgb_train, transforms=[resize, _base_.flip, _base_.format_rgb])
 rgb_test = dict(_base_.rgb_test, transforms=[resize, _base_.format_rgb])
-decode, box_crop, flip = _base_.decode, _base_.box_crop, _base_.flip
+decode = dict(_base_.decode, lowres_min_box=rgb_size)
+box_crop, flip = _base_.box_crop, _base_.flip
 heatmaps, format_pose, pack = _base_.heatmaps, _base_.format_pose, _base_.pack
 
 both_train_pipeline = [

@@ -1,6 +1,8 @@
 """Decode the sampled frames of every modality of a clip.
 
-RGB and infrared are videos (decoded with decord), depth is a folder of
+RGB and infrared are videos (decoded with decord, or with PyAV decoding only
+the packets the sampled frames need, optionally at a reduced size chosen
+from the skeleton box: :mod:`.video_reader`), depth is a folder of
 16-bit PNGs ``MDepth-%08d.png`` numbered from 1 (NTU RGB+D masked depth,
 docs/data_format.md), and the skeleton is already in the annotation. A
 sample whose file is missing, truncated or unreadable is an error naming
@@ -17,6 +19,8 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 
 from mmaction.registry import TRANSFORMS
+from .heatmap import read_keypoints
+from .video_reader import FrameRangeError, lowres_for_box, pyav_decode
 
 VIDEO_MODALITIES = ('rgb', 'ir')
 IMAGE_MODALITIES = ('rgb', 'depth', 'ir')
@@ -59,19 +63,43 @@ class MultiModalDecode(BaseTransform):
         io_backend (str): ``'disk'`` reads paths directly; anything else is
             passed to MMEngine's file IO (``backend_args``). Defaults to
             ``'disk'``.
-        num_threads (int): decord decoding threads. Defaults to 1.
+        num_threads (int): Decoding threads. Defaults to 1.
         backend_args (dict, optional): MMEngine file backend arguments.
+        video_backend (str): ``'decord'`` (``VideoReader.get_batch``) or
+            ``'pyav'`` (:func:`.video_reader.pyav_decode`: the same pixels,
+            only the packets the sampled frames need; faster on intra-only
+            codecs such as MJPEG). Defaults to ``'decord'``.
+        lowres_min_box (int, optional): ``'pyav'`` only. Decode the RGB
+            video at 1/2, 1/4 or 1/8 size (the codec's own reduced-size
+            decoding, DCT codecs only: MJPEG, MPEG-4 Part 2 / XviD, ...;
+            H.264 is decoded full size) when the tight box of the clip's
+            valid 2D joints (all persons, the pose frames sampled, else the
+            RGB ones) still spans at least this many pixels on its longer
+            side -- a skeleton-box crop resized to ``lowres_min_box``
+            pixels then loses no resolution it would have used (its box is
+            the tight box padded). No joint: full size. None (default):
+            always full size. The factor used is stored in
+            ``results['rgb_lowres']``; keypoints follow the decoded size.
     """
 
     def __init__(self,
                  io_backend: str = 'disk',
                  num_threads: int = 1,
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None,
+                 video_backend: str = 'decord',
+                 lowres_min_box: Optional[int] = None) -> None:
+        if video_backend not in ('decord', 'pyav'):
+            raise ValueError("video_backend must be 'decord' or 'pyav', got "
+                             f'{video_backend!r}')
+        if lowres_min_box is not None and video_backend != 'pyav':
+            raise ValueError("lowres_min_box needs video_backend='pyav'")
         self.io_backend = io_backend
         self.num_threads = num_threads
         if backend_args is None and io_backend != 'disk':
             backend_args = dict(backend=io_backend)
         self.backend_args = backend_args
+        self.video_backend = video_backend
+        self.lowres_min_box = lowres_min_box
 
     # ------------------------------------------------------------------ io
     def _exists(self, path: str) -> bool:
@@ -97,7 +125,6 @@ class MultiModalDecode(BaseTransform):
 
     def _decode_video(self, results: Dict, m: str, path: str,
                       inds: np.ndarray, num: int) -> List[np.ndarray]:
-        import decord  # imported lazily: only needed for video modalities
         name = _sample_name(results)
         if not self._exists(path):
             raise FileNotFoundError(
@@ -108,41 +135,89 @@ class MultiModalDecode(BaseTransform):
             if self.backend_args is not None:
                 fobj = io.BytesIO(self._get_bytes(path))
                 src = fobj
-            try:
-                reader = decord.VideoReader(src, num_threads=self.num_threads)
-            except Exception as e:  # decord raises DECORDError/RuntimeError
-                raise IOError(f'Sample {name}: cannot open {m} video {path}: '
-                              f'{e}') from e
-            try:
-                length = len(reader)
-                if length < num:
-                    raise IOError(
-                        f'Sample {name}: {m} video {path} has {length} '
-                        f'decodable frames but the annotation says {num} '
-                        '(truncated file?)')
-                uniq, inverse = np.unique(inds, return_inverse=True)
-                if uniq.size and (uniq[0] < 0 or uniq[-1] >= length):
-                    raise IOError(
-                        f'Sample {name}: {m} video {path} has {length} frames;'
-                        f' requested frame {int(uniq[-1])} is out of range')
-                try:
-                    frames = reader.get_batch(uniq.tolist()).asnumpy()
-                except Exception as e:
-                    raise IOError(
-                        f'Sample {name}: failed to decode frames '
-                        f'{uniq.tolist()} of {m} video {path}: {e}') from e
-                if frames.shape[0] != uniq.size:
-                    raise IOError(
-                        f'Sample {name}: {m} video {path} returned '
-                        f'{frames.shape[0]} of {uniq.size} requested frames')
-            finally:
-                del reader
+            uniq, inverse = np.unique(inds, return_inverse=True)
+            if self.video_backend == 'pyav':
+                frames = self._pyav_frames(results, m, path, src, uniq, num)
+            else:
+                frames = self._decord_frames(name, m, path, src, uniq, num)
         finally:
             if fobj is not None:
                 fobj.close()
         if m == 'ir':
-            frames = frames[..., 0]
+            frames = [f[..., 0] for f in frames]
         return [frames[j] for j in inverse.reshape(-1)]
+
+    def _decord_frames(self, name: str, m: str, path: str, src,
+                       uniq: np.ndarray, num: int) -> np.ndarray:
+        import decord  # imported lazily: only needed for video modalities
+        try:
+            reader = decord.VideoReader(src, num_threads=self.num_threads)
+        except Exception as e:  # decord raises DECORDError/RuntimeError
+            raise IOError(f'Sample {name}: cannot open {m} video {path}: '
+                          f'{e}') from e
+        try:
+            self._check_length(name, m, path, len(reader), uniq, num)
+            try:
+                frames = reader.get_batch(uniq.tolist()).asnumpy()
+            except Exception as e:
+                raise IOError(
+                    f'Sample {name}: failed to decode frames '
+                    f'{uniq.tolist()} of {m} video {path}: {e}') from e
+            if frames.shape[0] != uniq.size:
+                raise IOError(
+                    f'Sample {name}: {m} video {path} returned '
+                    f'{frames.shape[0]} of {uniq.size} requested frames')
+        finally:
+            del reader
+        return frames
+
+    def _pyav_frames(self, results: Dict, m: str, path: str, src,
+                     uniq: np.ndarray, num: int) -> List[np.ndarray]:
+        name = _sample_name(results)
+        lowres = results.get('rgb_lowres', 0) if m == 'rgb' else 0
+        try:
+            frames, length, lowres = pyav_decode(
+                src, uniq.tolist(), lowres=lowres,
+                num_threads=self.num_threads)
+        except FrameRangeError as e:
+            frames, length = None, e.length
+        except Exception as e:  # av.error.* (OSError subclasses), IOError
+            raise IOError(f'Sample {name}: cannot decode frames '
+                          f'{uniq.tolist()} of {m} video {path}: {e}') from e
+        self._check_length(name, m, path, length, uniq, num)
+        if m == 'rgb':
+            results['rgb_lowres'] = lowres
+        return frames
+
+    @staticmethod
+    def _check_length(name: str, m: str, path: str, length: int,
+                      uniq: np.ndarray, num: int) -> None:
+        if length < num:
+            raise IOError(
+                f'Sample {name}: {m} video {path} has {length} '
+                f'decodable frames but the annotation says {num} '
+                '(truncated file?)')
+        if uniq.size and (uniq[0] < 0 or uniq[-1] >= length):
+            raise IOError(
+                f'Sample {name}: {m} video {path} has {length} frames;'
+                f' requested frame {int(uniq[-1])} is out of range')
+
+    def _lowres(self, results: Dict) -> int:
+        """Reduced-size factor for the RGB video (``lowres_min_box``)."""
+        if self.lowres_min_box is None:
+            return 0
+        got = read_keypoints(results, caller=type(self).__name__)
+        if got is None or got[0].size == 0:
+            return 0
+        kps, scores = got
+        inds = results.get('pose_inds', results['frame_inds'])
+        inds = np.asarray(inds, np.int64).reshape(-1)
+        inds = inds[(inds >= 0) & (inds < kps.shape[1])]  # checked later
+        pts = kps[:, inds][scores[:, inds] > 0]
+        if not len(pts):
+            return 0
+        side = float((pts.max(0) - pts.min(0)).max())
+        return lowres_for_box(side, self.lowres_min_box)
 
     def _read_png(self, results: Dict, path: str) -> np.ndarray:
         name = _sample_name(results)
@@ -201,6 +276,9 @@ class MultiModalDecode(BaseTransform):
         name = _sample_name(results)
         total = int(results['total_frames'])
         num_frames = results.get('num_frames') or {}
+        if self.lowres_min_box is not None and 'rgb' in results['modalities']:
+            # before the pose modality slices the keypoints to its frames
+            results['rgb_lowres'] = self._lowres(results)
         for m in results['modalities']:
             inds = results.get(f'{m}_inds', results['frame_inds'])
             if m == 'pose':
@@ -243,4 +321,6 @@ class MultiModalDecode(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(io_backend={self.io_backend!r}, '
-                f'num_threads={self.num_threads})')
+                f'num_threads={self.num_threads}, '
+                f'video_backend={self.video_backend!r}, '
+                f'lowres_min_box={self.lowres_min_box})')
