@@ -55,7 +55,7 @@ def modality_subsets(modalities: Sequence[str]) -> List[Tuple[str, ...]]:
 
 def evaluate_missing_modalities(
         runner, subsets: Optional[Sequence[Sequence[str]]] = None,
-        metric: str = 'acc/top1') -> List[Dict]:
+        metric: str = 'acc/top1', decode_subset: bool = True) -> List[Dict]:
     """Run ``runner.test()`` once per modality subset.
 
     Args:
@@ -63,6 +63,11 @@ def evaluate_missing_modalities(
             with its weights loaded (``load_from``).
         subsets: modality subsets to test; default: all non-empty subsets.
         metric: the metric key that ``delta`` is computed on.
+        decode_subset: restrict the test dataset to each subset's modalities
+            (their files alone are read); False keeps the configured
+            dataloader, every modality decoded in every pass and the
+            missing ones dropped at the model -- for pipelines whose streams
+            share data (EPAM-Net: the RGB crop is placed by the keypoints).
 
     Returns:
         list[dict]: per subset ``modalities``, the test metrics, and
@@ -79,11 +84,13 @@ def evaluate_missing_modalities(
     try:
         for subset in subsets:
             model.set_test_modalities(subset)
-            _use_test_data_of(runner, subset)
+            if decode_subset:
+                _use_test_data_of(runner, subset)
             rows.append(dict(modalities=subset, **runner.test()))
     finally:
         model.set_test_modalities(None)
-        _use_test_data_of(runner, None)
+        if decode_subset:
+            _use_test_data_of(runner, None)
     full = next((r[metric] for r in rows
                  if set(r['modalities']) == set(model.modalities)), None)
     for r in rows:

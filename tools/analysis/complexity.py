@@ -9,15 +9,20 @@ counting: one multiply-add = one FLOP for convolutions and linear layers;
 an eval-mode BatchNorm counts 2 per element; activations, element-wise
 sums and products, and 3D pooling are not counted), measured on
 one clip per modality of ``[1, 1, C, T, H, W]`` through backbone, neck and
-head. The clip is, per modality: ``--input-shape`` if given, else the
-paper's input for a model of :data:`PAPER_FIGURES` (EPAM-Net: RGB
-``3x16x224x224``, pose ``17x48x56x56``) when neither ``--clip-len`` nor
-``--size`` is given, else ``C x T x S x S`` with ``C`` the encoder's
-``in_channels`` (3 when it has none), ``T`` / ``S`` the arguments, the
-config's ``clip_len`` / ``crop_size``, or 16 / 224. Throughput is clips per
-second of ``tensor``-mode forward passes after a warm-up. Speed claims in
-this project are always reported next to a baseline measured in the same
-run.
+head. The clip is, per modality: ``--input-shape`` if given, else
+``C x T x S x S`` with ``C`` the encoder's ``in_channels`` (3 when it has
+none) and ``T`` / ``S`` the modality's clip length / size -- taken from
+``--clip-len`` / ``--size`` (all modalities), else from the config's
+``clip_len`` / ``crop_size`` variables, each either an int (all
+modalities) or a ``{modality: value}`` dict (EPAM-Net's dataset configs:
+``clip_len = dict(pose=48, rgb=16)``, ``crop_size = dict(rgb=224,
+pose=56)``; a modality without an entry has none) -- and, when neither a
+clip length nor a size is found for the modality, the paper's input for a
+model of :data:`PAPER_FIGURES` (EPAM-Net: RGB ``3x16x224x224``, pose
+``17x48x56x56``), else 16 / 224 for whichever is missing. Throughput is
+clips per second of ``tensor``-mode forward passes after a warm-up. Speed
+claims in this project are always reported next to a baseline measured in
+the same run.
 
 ``--with-activations`` adds a table per stream (modality), shared part
 (neck, shared head layers) and whole model with both FLOP conventions:
@@ -111,12 +116,26 @@ def build_model(config, cfg_options=None):
     return model
 
 
+def _plain(value):
+    """A config's ``{modality: v}`` ``ConfigDict`` as a plain dict."""
+    return dict(value) if isinstance(value, dict) else value
+
+
+def per_modality(value, modality):
+    """``value[modality]`` of a ``{modality: value}`` dict (None when it
+    has no entry for ``modality``), else ``value`` itself (an int or None:
+    the same for all modalities)."""
+    return value.get(modality) if isinstance(value, dict) else value
+
+
 def clip_shape(config, clip_len=None, size=None):
     """``(T, S)`` of a test clip: the arguments, else the config's
-    ``clip_len`` / ``crop_size`` variables, else ``(16, 224)``."""
+    ``clip_len`` / ``crop_size`` variables, else ``(16, 224)``. Each is an
+    int (all modalities) or a ``{modality: value}`` dict, as
+    :func:`input_shapes` and :func:`count_flops` take them."""
     cfg = Config.fromfile(config) if isinstance(config, str) else config
-    return (clip_len or cfg.get('clip_len', 16),
-            size or cfg.get('crop_size', 224))
+    return (_plain(clip_len or cfg.get('clip_len', 16)),
+            _plain(size or cfg.get('crop_size', 224)))
 
 
 def paper_model(model) -> Optional[str]:
@@ -136,14 +155,18 @@ def modalities_of(model) -> Tuple[str, ...]:
 def input_shapes(model, clip_len=None, size=None,
                  overrides: Optional[Dict[str, Sequence[int]]] = None
                  ) -> Dict[str, Tuple[int, int, int, int]]:
-    """``{modality: (C, T, H, W)}`` of one test clip (module docstring)."""
+    """``{modality: (C, T, H, W)}`` of one test clip (module docstring).
+
+    ``clip_len`` / ``size``: an int for all modalities, a ``{modality:
+    value}`` dict (entries of other modalities are ignored), or None."""
     overrides = dict(overrides or {})
     paper = PAPER_FIGURES.get(paper_model(model) or '', {}).get('inputs', {})
     shapes = {}
     for m in modalities_of(model):
+        t, s = per_modality(clip_len, m), per_modality(size, m)
         if m in overrides:
             shapes[m] = tuple(int(v) for v in overrides[m])
-        elif m in paper and clip_len is None and size is None:
+        elif m in paper and t is None and s is None:
             shapes[m] = tuple(paper[m])
         else:
             encoder = None
@@ -151,7 +174,7 @@ def input_shapes(model, clip_len=None, size=None,
             if isinstance(backbone, nn.ModuleDict) and m in backbone:
                 encoder = backbone[m]
             channels = int(getattr(encoder, 'in_channels', 3) or 3)
-            t, s = clip_len or 16, size or 224
+            t, s = int(t or 16), int(s or 224)
             shapes[m] = (channels, t, s, s)
         if len(shapes[m]) != 4:
             raise ValueError(f'input shape of {m} must be C,T,H,W, got '
@@ -166,9 +189,10 @@ def input_shapes(model, clip_len=None, size=None,
 def dummy_inputs(model, batch, clip_len, size, device, shapes=None):
     """One clip per modality, ``[batch, num_clips=1, C, T, H, W]``: of
     ``shapes`` (``{modality: (C, T, H, W)}``) if given, else 3-channel
-    ``clip_len x size x size`` clips."""
+    ``clip_len x size x size`` clips (ints or ``{modality: value}``)."""
     if shapes is None:
-        shapes = {m: (3, clip_len, size, size) for m in model.modalities}
+        shapes = {m: (3, per_modality(clip_len, m), per_modality(size, m),
+                      per_modality(size, m)) for m in model.modalities}
     return {model.input_key.format(m): torch.randn(
         batch, 1, *shapes[m], device=device) for m in model.modalities}
 
@@ -205,7 +229,12 @@ def _flop_analyzer(model, inputs, stage=None):
 def count_flops(model, clip_len=16, size=224, device='cpu', shapes=None,
                 stage=None) -> int:
     """FLOPs (multiply-adds + BatchNorm, MMEngine) of one clip of every
-    modality of ``model`` through backbone, neck and head (``stage``)."""
+    modality of ``model`` through backbone, neck and head (``stage``).
+
+    The clips: ``shapes`` (``{modality: (C, T, H, W)}``) if given, else
+    :func:`input_shapes` of ``clip_len`` / ``size`` -- each an int for all
+    modalities or a ``{modality: value}`` dict, e.g. ``clip_len=dict(
+    rgb=16, pose=48), size=dict(rgb=224, pose=56)``."""
     from mmengine.analysis import get_model_complexity_info
     if shapes is None:
         shapes = input_shapes(model, clip_len, size)
@@ -479,10 +508,14 @@ def parse_input_shapes(items) -> Dict[str, Tuple[int, ...]]:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('--clip-len', type=int, default=None,
-                        help="default: the config's clip_len, else 16")
-    parser.add_argument('--size', type=int, default=None,
-                        help="default: the config's crop_size, else 224")
+    parser.add_argument(
+        '--clip-len', type=int, default=None,
+        help="all modalities; default: the config's clip_len (int or "
+        "{modality: T}), else the paper's input / 16")
+    parser.add_argument(
+        '--size', type=int, default=None,
+        help="all modalities; default: the config's crop_size (int or "
+        "{modality: S}), else the paper's input / 224")
     parser.add_argument(
         '--input-shape', nargs='+', metavar='MODALITY=C,T,H,W',
         help='clip of a modality, e.g. rgb=3,16,224,224 pose=17,48,56,56')
@@ -498,21 +531,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     model = build_model(args.config, args.cfg_options)
     cfg = Config.fromfile(args.config)
-    given_t = args.clip_len or (cfg.get('clip_len') if isinstance(
-        cfg.get('clip_len'), int) else None)
-    given_s = args.size or (cfg.get('crop_size') if isinstance(
-        cfg.get('crop_size'), int) else None)
+    # int (all modalities) or {modality: value}; None: not given
+    given_t = args.clip_len or _plain(cfg.get('clip_len'))
+    given_s = args.size or _plain(cfg.get('crop_size'))
     shapes = input_shapes(model, given_t, given_s,
                           parse_input_shapes(args.input_shape))
-    clip_len, size = given_t or 16, given_s or 224
     report = flop_report(model, shapes, args.device) \
         if args.with_activations else None
-    r = complexity(model, clip_len, size, args.batch, args.iters,
+    r = complexity(model, None, None, args.batch, args.iters,
                    args.device, shapes=shapes,
                    flops=report and report['rows']['whole']['flops'])
-    if all(s[0] == 3 and s[1:] == (clip_len, size, size)
-           for s in shapes.values()):
-        shape_text = f'{clip_len}x{size}x{size}, all modalities'
+    first = next(iter(shapes.values()))
+    if first[0] == 3 and first[2] == first[3] and all(
+            s == first for s in shapes.values()):
+        shape_text = f'{first[1]}x{first[2]}x{first[3]}, all modalities'
     else:
         shape_text = ', '.join(f'{m} {"x".join(map(str, s))}'
                                for m, s in shapes.items())

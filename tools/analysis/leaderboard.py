@@ -8,9 +8,27 @@
 For each model: top-1, top-5 and mean class accuracy computed with
 MMAction2's own metric functions (the same numbers ``AccMetric`` logs), the
 number of trainable parameters of the model built from its config, its
-GFLOPs per test clip of all its modalities (``complexity.py``: the config's
-``clip_len`` x ``crop_size``²), and the number of test clips. Prints a
-Markdown table (MMAction2 model-zoo style).
+GFLOPs per test clip of all its modalities (``complexity.py``, MMEngine's
+count: each modality's clip is the config's ``clip_len`` x ``crop_size``²,
+either an int for all modalities or a ``{modality: value}`` dict --
+EPAM-Net: RGB 16 x 224², pose 48 x 56², channels from each encoder's
+``in_channels``), and the number of test clips. Prints a Markdown table
+(MMAction2 model-zoo style).
+
+Several runs of one model (e.g. one per training seed): give ``--model``
+once per run with the same NAME and CONFIG and each run's DUMP::
+
+    --model R configs/stfusion_synth_rgb.py seed0/dump.pkl \\
+    --model R configs/stfusion_synth_rgb.py seed1/dump.pkl \\
+    --model R configs/stfusion_synth_rgb.py seed2/dump.pkl
+
+The model then has one row (where its NAME first appears): each accuracy as
+``mean ± s`` over the runs (``s``: sample standard deviation, n - 1 in the
+denominator), parameters and GFLOPs counted once, and a ``runs`` column
+(``n=3``; ``n=1`` for single-run models) added to the table. All runs of a
+model must have the same config and the same number of test clips. With
+one dump for every NAME the table is the single-run table (no ``runs``
+column).
 """
 import argparse
 import os
@@ -47,43 +65,106 @@ def accuracy_row(scores, labels):
 
 def model_cost(config):
     """``(trainable parameters, FLOPs per test clip)`` of a config's
-    model."""
+    model; the clip of each modality from the config's ``clip_len`` /
+    ``crop_size`` (ints or ``{modality: value}`` dicts,
+    :func:`complexity.input_shapes`)."""
     model = complexity.build_model(config)
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return params, complexity.count_flops(model,
-                                          *complexity.clip_shape(config))
+    shapes = complexity.input_shapes(model, *complexity.clip_shape(config))
+    return params, complexity.count_flops(model, shapes=shapes)
+
+
+METRICS = ('top1', 'top5', 'mean1')
+
+
+def runs_row(accuracy_rows):
+    """One row of several runs' :func:`accuracy_row` dicts: the mean of
+    each accuracy, ``<metric>_std`` (sample standard deviation, ddof=1),
+    ``runs`` and the per-run rows (``per_run``)."""
+    clips = {r['clips'] for r in accuracy_rows}
+    if len(clips) != 1:
+        raise ValueError('the runs of one model must have the same test '
+                         f'clips, got {[r["clips"] for r in accuracy_rows]}')
+    row = dict(clips=clips.pop(), runs=len(accuracy_rows),
+               per_run=list(accuracy_rows))
+    for key in METRICS:
+        values = np.array([r[key] for r in accuracy_rows], dtype=np.float64)
+        row[key] = float(values.mean())
+        row[f'{key}_std'] = float(values.std(ddof=1))
+    return row
+
+
+def _acc(row, key):
+    if row.get('runs', 1) > 1:
+        return f"{100 * row[key]:.1f} ± {100 * row[f'{key}_std']:.1f}"
+    return f'{100 * row[key]:.1f}'
 
 
 def format_table(rows, chance=None):
+    runs = any(r.get('runs', 1) > 1 for r in rows)
     lines = ['| model | config | params | GFLOPs | top-1 | top-5 | '
-             'mean class acc. | test clips |',
-             '|---|---|---:|---:|---:|---:|---:|---:|']
+             'mean class acc. | test clips |' + (' runs |' if runs else ''),
+             '|---|---|---:|---:|---:|---:|---:|---:|'
+             + ('---:|' if runs else '')]
     for r in rows:
         lines.append(
             f"| {r['name']} | `{osp.basename(r['config'])}` | "
             f"{r['params'] / 1e6:.2f}M | {r['flops'] / 1e9:.2f} | "
-            f"{100 * r['top1']:.1f} | {100 * r['top5']:.1f} | "
-            f"{100 * r['mean1']:.1f} | {r['clips']} |")
+            f"{_acc(r, 'top1')} | {_acc(r, 'top5')} | "
+            f"{_acc(r, 'mean1')} | {r['clips']} |"
+            + (f" n={r.get('runs', 1)} |" if runs else ''))
     if chance is not None:
         lines.append(f'| chance | | | | {100 * chance:.1f} | | '
-                     f'{100 * chance:.1f} | |')
+                     f'{100 * chance:.1f} | |' + (' |' if runs else ''))
     return '\n'.join(lines)
+
+
+def group_runs(models):
+    """``[(name, config, [dump, ...]), ...]`` of ``--model`` triples, one
+    entry per NAME in order of first appearance."""
+    groups = {}
+    for name, config, dump in models:
+        if name in groups and groups[name][0] != config:
+            raise ValueError(
+                f'--model {name}: the runs of one model must share its '
+                f'config, got {groups[name][0]} and {config}')
+        groups.setdefault(name, (config, []))[1].append(dump)
+    return [(name, config, dumps) for name, (config, dumps) in groups.items()]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--model', nargs=3, action='append', required=True,
-                        metavar=('NAME', 'CONFIG', 'DUMP'))
+    parser.add_argument(
+        '--model', nargs=3, action='append', required=True,
+        metavar=('NAME', 'CONFIG', 'DUMP'),
+        help='one per model, or one per run (seed) of a model: same NAME '
+        'and CONFIG, each run\'s DUMP -> mean ± sample std')
     parser.add_argument('--out', help='also write the table to this file')
     parser.add_argument('--chance', action='store_true',
                         help='add a chance-level row (1 / number of classes)')
     args = parser.parse_args(argv)
+    try:
+        groups = group_runs(args.model)
+    except ValueError as e:
+        parser.error(str(e))
     rows = []
-    for name, config, dump in args.model:
-        scores, labels = load_dump(dump)
+    for name, config, dumps in groups:
+        accuracies = []
+        for dump in dumps:
+            scores, labels = load_dump(dump)
+            accuracies.append(accuracy_row(scores, labels))
+        if len(dumps) == 1:
+            acc = accuracies[0]
+        else:
+            try:
+                acc = runs_row(accuracies)
+            except ValueError as e:
+                raise ValueError(f'--model {name} ({", ".join(dumps)}): '
+                                 f'{e}') from None
+            acc['dumps'] = list(dumps)
         params, flops = model_cost(config)
         rows.append(dict(name=name, config=config, params=params,
-                         flops=flops, **accuracy_row(scores, labels)))
+                         flops=flops, **acc))
     chance = 1.0 / scores.shape[1] if args.chance else None
     table = format_table(rows, chance)
     print(table)
