@@ -8,11 +8,11 @@
 # those first); the attention block starts fresh. The checkpoints are the
 # variables below; to use others:
 #   python tools/train.py configs/epam_net_ntu120.py --cfg-options \
-#       model.backbone.rgb.init_cfg.checkpoint=RGB.pth \
-#       model.cls_head.init_cfg.0.checkpoint=RGB.pth \
-#       model.backbone.pose.init_cfg.checkpoint=POSE.pth \
-#       model.cls_head.init_cfg.1.checkpoint=POSE.pth
-# The log says "load backbone.rgb. in model from: ..." for each of them.
+#       model.stream_checkpoints.rgb=RGB.pth \
+#       model.stream_checkpoints.pose=POSE.pth
+# The log says "stream_checkpoints: rgb stream: loaded ... tensors from ..."
+# for each of them; a checkpoint of the other stream is an error. load_from
+# and --resume load after it (they override it).
 #
 # Schedule: SGD lr 0.001, momentum 0.9, cosine, 10 epochs, total batch 24.
 # On 8 GPUs the paper's total batch and lr are kept by 3 clips per GPU
@@ -20,23 +20,11 @@
 #   bash tools/dist_train.sh configs/epam_net_ntu120.py 8
 # On another number of GPUs add --auto-scale-lr (base_batch_size=24) or set
 # train_dataloader.batch_size so that GPUs x batch_size = 24.
-_base_ = [
-    './_base_/models/epam_net.py', './_base_/datasets/epam_net_ntu120_xsub.py',
-    './_base_/schedules/epam_net_stage2.py', './_base_/default_runtime.py'
-]
+_base_ = ['./_base_/epam_net_ntu120_xsub.py', './_base_/epam_net_stage2.py']
 rgb_checkpoint = 'work_dirs/epam_net_ntu120_rgb/epoch_200.pth'
 pose_checkpoint = 'work_dirs/epam_net_ntu120_pose/epoch_240.pth'
 model = dict(
-    backbone=dict(
-        rgb=dict(init_cfg=dict(type='Pretrained', checkpoint=rgb_checkpoint,
-                               prefix='backbone.rgb.')),
-        pose=dict(init_cfg=dict(type='Pretrained', checkpoint=pose_checkpoint,
-                                prefix='backbone.pose.'))),
-    # fc_cls.rgb.* from the RGB model, fc_cls.pose.* from the pose model
-    cls_head=dict(init_cfg=[
-        dict(type='Pretrained', checkpoint=rgb_checkpoint, prefix='cls_head.'),
-        dict(type='Pretrained', checkpoint=pose_checkpoint, prefix='cls_head.')
-    ]))
+    stream_checkpoints=dict(rgb=rgb_checkpoint, pose=pose_checkpoint))
 train_dataloader = dict(batch_size=3)  # x 8 GPUs = 24
 val_dataloader = dict(batch_size=3)
 test_dataloader = val_dataloader

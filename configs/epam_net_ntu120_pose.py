@@ -8,16 +8,7 @@
 #
 # Its last checkpoint, work_dirs/epam_net_ntu120_pose/epoch_240.pth, starts
 # the pose stream of configs/epam_net_ntu120.py.
-_base_ = [
-    './_base_/models/epam_net.py', './_base_/datasets/epam_net_ntu120_xsub.py',
-    './_base_/schedules/epam_net_stage1_pose.py', './_base_/default_runtime.py'
-]
+_base_ = ['./_base_/epam_net_ntu120_xsub.py', './_base_/epam_net_pose.py']
 modalities = ('pose', )
-model = dict(modalities=modalities, neck=None)
-train_dataloader = dict(
-    batch_size=12,
-    dataset=dict(modalities=modalities, pipeline=_base_.pose_train_pipeline))
-val_dataloader = dict(
-    batch_size=12,
-    dataset=dict(modalities=modalities, pipeline=_base_.pose_test_pipeline))
-test_dataloader = val_dataloader
+train_dataloader = _base_.pose_train_loader
+test_dataloader = val_dataloader = _base_.pose_test_loader

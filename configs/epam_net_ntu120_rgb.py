@@ -11,13 +11,6 @@
 # is an error (see configs/_base_/datasets/epam_net_ntu120_xsub.py).
 # Its last checkpoint, work_dirs/epam_net_ntu120_rgb/epoch_200.pth, starts
 # the RGB stream of configs/epam_net_ntu120.py.
-_base_ = [
-    './_base_/models/epam_net.py', './_base_/datasets/epam_net_ntu120_xsub.py',
-    './_base_/schedules/epam_net_stage1_rgb.py', './_base_/default_runtime.py'
-]
-model = dict(modalities=('rgb', ), neck=None)
-train_dataloader = dict(
-    batch_size=8, dataset=dict(pipeline=_base_.rgb_train_pipeline))
-val_dataloader = dict(
-    batch_size=8, dataset=dict(pipeline=_base_.rgb_test_pipeline))
-test_dataloader = val_dataloader
+_base_ = ['./_base_/epam_net_ntu120_xsub.py', './_base_/epam_net_rgb.py']
+train_dataloader = _base_.rgb_train_loader
+test_dataloader = val_dataloader = _base_.rgb_test_loader

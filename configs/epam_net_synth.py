@@ -7,23 +7,13 @@
 #   python tools/train.py configs/epam_net_synth_pose.py
 #   python tools/train.py configs/epam_net_synth.py
 # With other stage-1 checkpoints:
-#   --cfg-options model.backbone.rgb.init_cfg.checkpoint=RGB.pth \
-#       model.cls_head.init_cfg.0.checkpoint=RGB.pth \
-#       model.backbone.pose.init_cfg.checkpoint=POSE.pth \
-#       model.cls_head.init_cfg.1.checkpoint=POSE.pth
+#   --cfg-options model.stream_checkpoints.rgb=RGB.pth \
+#       model.stream_checkpoints.pose=POSE.pth
 _base_ = ['./_base_/epam_net_synth.py']
 rgb_checkpoint = 'work_dirs/epam_net_synth_rgb/epoch_15.pth'
 pose_checkpoint = 'work_dirs/epam_net_synth_pose/epoch_15.pth'
 model = dict(
-    backbone=dict(
-        rgb=dict(init_cfg=dict(type='Pretrained', checkpoint=rgb_checkpoint,
-                               prefix='backbone.rgb.')),
-        pose=dict(init_cfg=dict(type='Pretrained', checkpoint=pose_checkpoint,
-                                prefix='backbone.pose.'))),
-    cls_head=dict(init_cfg=[
-        dict(type='Pretrained', checkpoint=rgb_checkpoint, prefix='cls_head.'),
-        dict(type='Pretrained', checkpoint=pose_checkpoint, prefix='cls_head.')
-    ]))
+    stream_checkpoints=dict(rgb=rgb_checkpoint, pose=pose_checkpoint))
 
 max_epochs = 5
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

@@ -1,37 +1,15 @@
-# EPAM-Net stage 1, pose stream, on
-# Toyota Smarthome cross-view 2 (CV2):
-# configs/epam_net_ntu120_pose.py (pipeline, schedule, batch) on other
-# data.
-# The paper pretrains both X-ShiftNets on NTU RGB+D 120 for Toyota Smarthome
-# (§4.2, 8.7k / 7.7k training clips): the backbone starts from the NTU120
-# stage-1 pose stream below, the 31-class FC is new. The paper gives no other
-# schedule, so the stage-1 one is kept. Other checkpoint:
+# EPAM-Net stage 1, pose stream, on Toyota Smarthome cross-view 2 (CV2):
+# configs/epam_net_ntu120_pose.py (pipeline, schedule, batch) on other data
+# (configs/_base_/epam_net_toyota_cv2.py), the backbone started from the NTU120
+# stage-1 pose model, the 31-class FC new, as in the paper
+# (configs/_base_/epam_net_pose_ntu120.py). Other checkpoint:
 #   --cfg-options model.backbone.pose.init_cfg.checkpoint=NTU120_POSE.pth
-# There is no converter for this dataset yet: the annotation pkl must follow
-# docs/data_format.md (keypoint / keypoint_score in RGB pixels, rgb_path,
-# total_frames, the split names below); the tests run this config on
-# synthetic data of that layout.
-_base_ = ['./epam_net_ntu120_pose.py']
-# raw files: relative paths of the pkl joined to its meta['raw_root']
-data_root = None
-ann_file, num_classes = 'data/toyota_smarthome_annotations.pkl', 31
-train_dataloader = dict(dataset=dict(
-    ann_file=ann_file, data_root=data_root,
-    split='cv2_train', num_classes=num_classes))
-val_dataloader = dict(dataset=dict(
-    ann_file=ann_file, data_root=data_root,
-    split='cv2_val', num_classes=num_classes))
-test_dataloader = val_dataloader
-# Toyota Smarthome reports mean class accuracy (§4): acc/mean1 of
-# AccMetric is the headline number (acc/top1 is logged too), and the
-# best checkpoint is chosen by it.
-val_evaluator = dict(
-    type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'))
-test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(save_best='acc/mean1'))
-ntu120_checkpoint = 'work_dirs/epam_net_ntu120_pose/epoch_240.pth'
-model = dict(
-    backbone=dict(pose=dict(init_cfg=dict(
-        type='Pretrained', checkpoint=ntu120_checkpoint,
-        prefix='backbone.pose.'))),
-    cls_head=dict(num_classes=num_classes))
+# No converter for this dataset yet: the annotation format is in
+# configs/_base_/epam_net_toyota_cs.py.
+_base_ = [
+    './_base_/epam_net_toyota_cv2.py', './_base_/epam_net_pose_ntu120.py'
+]
+modalities = ('pose', )
+model = dict(cls_head=dict(num_classes=_base_.num_classes))
+train_dataloader = _base_.pose_train_loader
+test_dataloader = val_dataloader = _base_.pose_test_loader

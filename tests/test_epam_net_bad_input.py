@@ -143,9 +143,7 @@ def test_no_person_in_training(ann_data, e2e_data, tmp_path, warnings):
     from mmaction.registry import MODELS
     from mmengine.dataset import pseudo_collate
     cfg = Config.fromfile(osp.join(ROOT, 'configs/epam_net_synth.py'))
-    cfg.model.cls_head.init_cfg = None
-    for m in ('rgb', 'pose'):
-        cfg.model.backbone[m].init_cfg = None
+    cfg.model.stream_checkpoints = None
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()

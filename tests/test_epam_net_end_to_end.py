@@ -5,8 +5,8 @@ pipelines); the NTU / PKU-MMD / Toyota pipelines turn one sample of the
 tiny synthetic set (its annotation given every split name those configs
 use) into ``rgb_imgs`` [1, 3, 16, 224, 224] and ``pose_imgs``
 [1, 17, 48, 56, 56]; the stage-1 pipelines make exactly the inputs of
-stage 2; stage 2's ``init_cfg`` takes each stream's backbone and FC from
-its stage-1 model.
+stage 2; stage 2's ``stream_checkpoints`` takes each stream's backbone and
+FC from its stage-1 model.
 
 Runs, as a user would, on the tiny synthetic set of ``tests/conftest.py``
 at tiny clip sizes (``--cfg-options``: 6 pose frames of 16x16, 2 RGB frames
@@ -82,10 +82,8 @@ def tiny_options(config):
 
 def checkpoint_options(rgb, pose):
     """Stage 2 from the stage-1 checkpoints (as the configs document)."""
-    return [f'model.backbone.rgb.init_cfg.checkpoint={rgb}',
-            f'model.cls_head.init_cfg.0.checkpoint={rgb}',
-            f'model.backbone.pose.init_cfg.checkpoint={pose}',
-            f'model.cls_head.init_cfg.1.checkpoint={pose}']
+    return [f'model.stream_checkpoints.rgb={rgb}',
+            f'model.stream_checkpoints.pose={pose}']
 
 
 def check_dump(path, num_clips):
@@ -103,12 +101,14 @@ def state_dict(path):
 
 
 def assert_loaded(log, rgb, pose):
-    """MMEngine's PretrainedInit log lines of the four stage-2 inits."""
-    for line in (f'load backbone.rgb. in model from: {rgb}',
-                 f'load backbone.pose. in model from: {pose}',
-                 f'load cls_head. in model from: {rgb}',
-                 f'load cls_head. in model from: {pose}'):
-        assert line in log, f'{line!r} not in the log:\n{log[-3000:]}'
+    """The stage-2 log line of each stream (``stream_checkpoints``): its
+    backbone and FC tensors loaded from its stage-1 checkpoint."""
+    for stream, path in (('rgb', rgb), ('pose', pose)):
+        start = f'stream_checkpoints: {stream} stream: loaded '
+        end = f' cls_head tensors from {path}'
+        assert any(start in line and line.rstrip().endswith(end)
+                   for line in log.splitlines()), \
+            f'{start}...{end} not in the log:\n{log[-3000:]}'
 
 
 # ------------------------------------------------------------ fast checks
@@ -168,12 +168,13 @@ def test_config_builds(config):
         assert sampler.get('test_mode', False) == (split != 'train')
     assert cfg.test_evaluator['type'] == 'AccMetric'
     if stage == 'both':  # stage 2 starts from the two stage-1 models
-        inits = cfg.model.cls_head.init_cfg
-        assert [i['prefix'] for i in inits] == ['cls_head.'] * 2
-        assert inits[0]['checkpoint'] == \
-            cfg.model.backbone.rgb.init_cfg['checkpoint']
-        assert inits[1]['checkpoint'] == \
-            cfg.model.backbone.pose.init_cfg['checkpoint']
+        checkpoints = cfg.model.stream_checkpoints
+        assert set(checkpoints) == {'rgb', 'pose'}
+        for stream, path in checkpoints.items():
+            assert path == cfg[f'{stream}_checkpoint']
+            assert path.startswith(f'work_dirs/epam_net_{name[:-3]}_{stream}/')
+            assert 'init_cfg' not in cfg.model.backbone[stream]
+        assert 'init_cfg' not in cfg.model.cls_head
     if name.startswith('toyota'):
         assert cfg.default_hooks.checkpoint.save_best == 'acc/mean1'
         if stage != 'both':  # the stream's backbone from NTU120 stage 1
@@ -256,7 +257,7 @@ def test_stage1_inputs_equal_stage2_inputs(split, e2e_data):
 
 
 def test_stage2_init_takes_each_stream_from_its_stage1_model(tmp_path):
-    """``init_cfg``: backbone.rgb + fc_cls.rgb from the RGB model,
+    """``stream_checkpoints``: backbone.rgb + fc_cls.rgb from the RGB model,
     backbone.pose + fc_cls.pose from the pose model, a fresh neck."""
     init_default_scope('mmaction')
     paths = {}
@@ -274,10 +275,7 @@ def test_stage2_init_takes_each_stream_from_its_stage1_model(tmp_path):
         torch.save(dict(state_dict=stage1[stream]), paths[stream])
         assert not any(k.startswith('neck.') for k in stage1[stream])
     cfg = load('configs/epam_net_synth.py')
-    for stream in ('rgb', 'pose'):
-        cfg.model.backbone[stream].init_cfg.checkpoint = paths[stream]
-    for init, stream in zip(cfg.model.cls_head.init_cfg, ('rgb', 'pose')):
-        init.checkpoint = paths[stream]
+    cfg.model.stream_checkpoints = paths
     model = MODELS.build(cfg.model)
     model.init_weights()
     fused = model.state_dict()

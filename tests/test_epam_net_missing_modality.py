@@ -110,12 +110,16 @@ def sweep(e2e_data, tmp_path_factory):
     table = tmp / 'missing.md'
     run([PY, 'tools/analysis/missing_modality_eval.py', CONFIG, ckpt,
          '--work-dir', tmp / 'work', '--out', table, '--cfg-options', *opts])
-    return dict(table=table.read_text(), model=model, dataset=dataset)
+    return dict(table=table.read_text(), model=model, dataset=dataset,
+                csv=tmp / 'missing.csv', png=tmp / 'missing.png')
 
 
 def rows_of(table):
+    """``{subset: cells}`` of the report's table (the policy line and the
+    blank line above it skipped)."""
+    lines = [line for line in table.splitlines() if line.startswith('|')]
     rows = {}
-    for line in table.splitlines()[2:]:
+    for line in lines[2:]:
         cells = [c.strip() for c in line.strip('|').split('|')]
         rows[cells[0]] = cells[1:]
     return rows
@@ -138,12 +142,35 @@ def test_report_lists_every_subset(sweep):
         assert all(0 <= v <= 100 for v in (top1, top5, mean1))
         assert top1 <= top5
     assert rows['R+P'][3] == '-'
+    assert sweep['table'].splitlines()[0] == (
+        'Missing-modality policy: RGB alone: RGB head without the '
+        'pose-driven attention; pose alone: pose head.')
     # the three passes score differently (so that the comparison with the
     # model run directly below tells them apart)
     assert len({tuple(rows[n][:3]) for n in ('R+P', 'R', 'P')}) == 3
     for name in ('R', 'P'):  # Δ = full - subset (printed as -Δ)
         delta = float(rows['R+P'][0]) - float(rows[name][0])
         assert float(rows[name][3]) == pytest.approx(-delta, abs=0.11)
+
+
+def test_csv_and_heatmap_next_to_the_markdown(sweep):
+    """``--out missing.md`` also writes missing.csv (the same numbers,
+    unrounded) and missing.png."""
+    from mmar_ext.evaluation import read_robustness_csv
+    report = read_robustness_csv(str(sweep['csv']))
+    assert report['model'] == 'epam_net_synth'
+    assert report['train_modalities'] == ('rgb', 'pose')
+    assert report['policy'].startswith('RGB alone')
+    rows = rows_of(sweep['table'])
+    assert [r['modalities'] for r in report['rows']] == [
+        ('rgb', 'pose'), ('rgb', ), ('pose', )]
+    for r, name in zip(report['rows'], ('R+P', 'R', 'P')):
+        assert [f'{r[k]:.1f}' for k in ('top1', 'top5', 'mean1')] == \
+            rows[name][:3]
+        assert rows[name][3] == ('-' if r['delta_top1'] is None else
+                                 f"{r['delta_top1']:+.1f}")
+    assert f"{report['mean_delta_top1']:+.1f}" == rows['mean Δ'][3]
+    assert sweep['png'].read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
 @pytest.mark.parametrize('name,subset', [('R+P', ('rgb', 'pose')),

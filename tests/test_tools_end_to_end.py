@@ -65,8 +65,12 @@ def test_sum_fusion_train_test_missing_modalities_resume(synth, tmp_path):
     run([PY, 'tools/analysis/missing_modality_eval.py', config, ckpt,
          '--work-dir', work / 'missing', '--out', table,
          '--cfg-options', *data_options(synth)])
-    rows = [line.split('|')[1].strip() for line in
-            table.read_text().splitlines()[2:]]
+    lines = [line for line in table.read_text().splitlines()
+             if line.startswith('|')]
+    rows = [line.split('|')[1].strip() for line in lines[2:]]
+    assert table.read_text().startswith('Missing-modality policy: ')
+    assert table.with_suffix('.csv').is_file()
+    assert table.with_suffix('.png').is_file()
     assert rows == ['R+D', 'R', 'D', 'mean Δ'], rows
     # --resume continues the interrupted schedule from epoch_1.pth
     proc = run([PY, 'tools/train.py', config, '--work-dir', work, '--resume',

@@ -32,23 +32,11 @@ bash tools/setup_env.sh
 PY="$ROOT/.venv/bin/python"
 step() { printf '\n==> %s\n' "$*"; }
 
-step "synthetic dataset -> $DATA/raw"
+# shellcheck source=tools/lib/synthetic_data.sh
+source tools/lib/synthetic_data.sh
 # shellcheck disable=SC2086
-"$PY" -m data_prep.synthetic_ntu --out "$DATA/raw" $SYNTH_ARGS
-# Always rebuilt (seconds): the raw tree may have grown since the last run.
-step "annotations -> $DATA/annotations.pkl"
-"$PY" -m data_prep.ntu.build_annotations --raw-root "$DATA/raw" \
-    --dataset ntu60 --out "$DATA/annotations.pkl"
-
-data_opts=(train_dataloader.dataset.ann_file="$DATA/annotations.pkl"
-           train_dataloader.dataset.data_root="$DATA/raw"
-           val_dataloader.dataset.ann_file="$DATA/annotations.pkl"
-           val_dataloader.dataset.data_root="$DATA/raw"
-           test_dataloader.dataset.ann_file="$DATA/annotations.pkl"
-           test_dataloader.dataset.data_root="$DATA/raw")
-step "pre-flight check of the RGB, depth and IR files"
-"$PY" tools/analysis/check_data.py configs/stfusion_synth_rgb-depth-ir_sum.py \
-    --no-progress --cfg-options "${data_opts[@]}"
+prepare_synthetic_data "$DATA" $SYNTH_ARGS
+check_synthetic_data configs/stfusion_synth_rgb-depth-ir_sum.py
 # Options of model NAME: the data, plus for a *_unimodal-init model the
 # checkpoints of the uni-modal models of its modalities (trained before it).
 model_opts() {

@@ -29,6 +29,22 @@ denominator), parameters and GFLOPs counted once, and a ``runs`` column
 model must have the same config and the same number of test clips. With
 one dump for every NAME the table is the single-run table (no ``runs``
 column).
+
+Robustness to missing modalities (paper 001, Tables 4 / 5): give the CSV
+that ``missing_modality_eval.py --out report.md`` wrote next to its
+Markdown, once per model::
+
+    --robustness R+D work_dirs/rd/missing_modality.csv \\
+    --robustness R+D+I work_dirs/rdi/missing_modality.csv \\
+    --heatmap robustness.png
+
+NAME is a ``--model`` NAME. The table then has a ``mean Δ`` column (the
+report's mean top-1 Δ over the proper subsets, %p, negative when accuracy
+drops; blank for models without a report), and ``--heatmap`` draws one
+top-1 heatmap of all reports: a row per model (leaderboard order),
+a column per test subset (the union of the reports' subsets, complete
+sets and larger subsets first), blank where a model was not tested with a
+subset (``mmar_ext.evaluation.plot_robustness_heatmap``).
 """
 import argparse
 import os
@@ -100,23 +116,51 @@ def _acc(row, key):
     return f'{100 * row[key]:.1f}'
 
 
+def _mean_delta(row):
+    mean = row.get('mean_delta')
+    return '' if mean is None else f'{mean:+.1f}'
+
+
 def format_table(rows, chance=None):
+    """The Markdown leaderboard; a ``mean Δ`` column (after the mean class
+    accuracy) when any row has a ``mean_delta`` key (%p, from
+    ``--robustness``), a ``runs`` column when a model has several runs."""
     runs = any(r.get('runs', 1) > 1 for r in rows)
+    robust = any('mean_delta' in r for r in rows)
     lines = ['| model | config | params | GFLOPs | top-1 | top-5 | '
-             'mean class acc. | test clips |' + (' runs |' if runs else ''),
+             'mean class acc. |' + (' mean Δ |' if robust else '')
+             + ' test clips |' + (' runs |' if runs else ''),
              '|---|---|---:|---:|---:|---:|---:|---:|'
-             + ('---:|' if runs else '')]
+             + ('---:|' if robust else '') + ('---:|' if runs else '')]
     for r in rows:
         lines.append(
             f"| {r['name']} | `{osp.basename(r['config'])}` | "
             f"{r['params'] / 1e6:.2f}M | {r['flops'] / 1e9:.2f} | "
             f"{_acc(r, 'top1')} | {_acc(r, 'top5')} | "
-            f"{_acc(r, 'mean1')} | {r['clips']} |"
+            f"{_acc(r, 'mean1')} |"
+            + (f' {_mean_delta(r)} |' if robust else '')
+            + f" {r['clips']} |"
             + (f" n={r.get('runs', 1)} |" if runs else ''))
     if chance is not None:
         lines.append(f'| chance | | | | {100 * chance:.1f} | | '
-                     f'{100 * chance:.1f} | |' + (' |' if runs else ''))
+                     f'{100 * chance:.1f} |' + (' |' if robust else '')
+                     + ' |' + (' |' if runs else ''))
     return '\n'.join(lines)
+
+
+def read_robustness(pairs, names):
+    """``{NAME: read_robustness_csv(CSV)}`` of ``--robustness NAME CSV``
+    pairs, in the order of ``names`` (the leaderboard's models)."""
+    from mmar_ext.evaluation import read_robustness_csv
+    reports = {}
+    for name, path in pairs:
+        if name not in names:
+            raise ValueError(f'--robustness {name}: no --model {name} '
+                             f'(models: {", ".join(names)})')
+        if name in reports:
+            raise ValueError(f'--robustness {name}: given twice')
+        reports[name] = read_robustness_csv(path)
+    return {name: reports[name] for name in names if name in reports}
 
 
 def group_runs(models):
@@ -142,9 +186,21 @@ def main(argv=None):
     parser.add_argument('--out', help='also write the table to this file')
     parser.add_argument('--chance', action='store_true',
                         help='add a chance-level row (1 / number of classes)')
+    parser.add_argument(
+        '--robustness', nargs=2, action='append', default=[],
+        metavar=('NAME', 'REPORT_CSV'),
+        help='missing-modality report of model NAME (the CSV written by '
+        'missing_modality_eval.py): adds a mean Δ column; repeatable')
+    parser.add_argument('--heatmap', metavar='OUT_PNG',
+                        help='draw the top-1 heatmap of the --robustness '
+                        'reports (rows: models, columns: test subsets)')
     args = parser.parse_args(argv)
+    if args.heatmap and not args.robustness:
+        parser.error('--heatmap needs at least one --robustness report')
     try:
         groups = group_runs(args.model)
+        reports = read_robustness(args.robustness,
+                                  [name for name, _, _ in groups])
     except ValueError as e:
         parser.error(str(e))
     rows = []
@@ -165,6 +221,9 @@ def main(argv=None):
         params, flops = model_cost(config)
         rows.append(dict(name=name, config=config, params=params,
                          flops=flops, **acc))
+        if name in reports:
+            rows[-1]['mean_delta'] = reports[name]['mean_delta_top1']
+            rows[-1]['robustness'] = reports[name]
     chance = 1.0 / scores.shape[1] if args.chance else None
     table = format_table(rows, chance)
     print(table)
@@ -173,6 +232,11 @@ def main(argv=None):
         with open(tmp, 'w') as f:
             f.write(table + '\n')
         os.replace(tmp, args.out)
+    if args.heatmap:
+        from mmar_ext.evaluation import plot_robustness_heatmap
+        plot_robustness_heatmap(
+            {name: report['rows'] for name, report in reports.items()},
+            args.heatmap)
     return rows
 
 

@@ -2,10 +2,33 @@
 
     python tools/analysis/missing_modality_eval.py CONFIG CHECKPOINT \\
         [--subsets rgb,depth rgb depth] [--decode auto|subset|all] \\
-        [--work-dir DIR] [--out table.md] [--cfg-options k=v ...]
+        [--work-dir DIR] [--out report.md | --out-dir DIR] [--name NAME] \\
+        [--cfg-options k=v ...]
 
-Prints a Table 4-style Markdown table: test modalities, top-1 / top-5 /
-mean class accuracy, Δ against the full set, and the mean Δ (paper 001).
+One run writes the robustness report of paper 001, Tables 4 / 5
+(``mmar_ext.evaluation.robustness_report``):
+
+* Markdown, printed and written to ``--out``: the model's missing-modality
+  policy (``Missing-modality policy: ...``, from
+  ``mmar_ext.evaluation.missing_modality_policy``), a blank line, then one
+  table row per test subset -- the complete set first, then the proper
+  subsets by decreasing size -- with top-1, top-5, mean class accuracy and
+  ``Δ top-1 (%p)`` = subset - complete (negative when accuracy drops, the
+  paper's sign; "-" for the complete set), and a last row ``mean Δ`` over
+  the ``2^N - 2`` proper non-empty subsets (its label says how many when
+  ``--subsets`` tested fewer). R / D / I / P = rgb / depth / ir / pose.
+* CSV next to it (``--out report.md`` -> ``report.csv``): header comment
+  lines ``# model:``, ``# train_modalities:``, ``# policy:``,
+  ``# mean_delta_top1:``, then the columns ``modalities,top1,top5,mean1,
+  delta_top1`` (full modality names joined by ``+``, percent, empty Δ for
+  the complete set). ``leaderboard.py --robustness NAME report.csv`` reads
+  it.
+* a one-row top-1 heatmap PNG next to it (``report.png``).
+
+``--out-dir DIR`` instead writes ``DIR/missing_modality.{md,csv,png}``.
+Each file is written atomically (a ``.tmp`` file, then ``os.replace``).
+``--name`` is the model's name in the CSV and the heatmap (default: the
+config's file name without ``.py``).
 
 What "missing" means: the model does not see the stream. Its encoder and
 its part of the head are not run, and the neck and the fusion head get
@@ -40,22 +63,19 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 
-NAMES = dict(rgb='R', depth='D', ir='I', pose='P')
 
-
-def format_table(rows, mean):
-    lines = ['| test modalities | top-1 | top-5 | mean class acc. | Δ (%p) |',
-             '|---|---:|---:|---:|---:|']
-    for r in rows:
-        name = '+'.join(NAMES.get(m, m) for m in r['modalities'])
-        delta = '-' if not r['missing'] else f"{-100 * r['delta']:+.1f}"
-        lines.append(f"| {name} | {100 * r['acc/top1']:.1f} | "
-                     f"{100 * r['acc/top5']:.1f} | {100 * r['acc/mean1']:.1f} | "
-                     f'{delta} |')
-    if mean is not None:
-        lines.append(f'| mean Δ | | | | {-100 * mean:+.1f} |')
-    return '\n'.join(lines)
+def report_paths(args):
+    """``(markdown, csv, png)`` paths of ``--out`` / ``--out-dir``, or
+    None when neither is given."""
+    if args.out_dir:
+        base = osp.join(args.out_dir, 'missing_modality')
+        return base + '.md', base + '.csv', base + '.png'
+    if args.out:
+        base = osp.splitext(args.out)[0]
+        return args.out, base + '.csv', base + '.png'
+    return None
 
 
 def decodes_all(cfg) -> bool:
@@ -79,15 +99,29 @@ def main(argv=None):
         'them, or auto: all when the test data has pose among several '
         'modalities (EPAM-Net), else the subset')
     parser.add_argument('--work-dir')
-    parser.add_argument('--out', help='also write the table to this file')
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument('--out', help='write the Markdown report to this file, '
+                     'its CSV and heatmap PNG next to it (report.md -> '
+                     'report.csv, report.png)')
+    out.add_argument('--out-dir', help='write DIR/missing_modality.md, '
+                     '.csv and .png')
+    parser.add_argument('--name', help='model name in the CSV and the '
+                        'heatmap (default: the config file name)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, as in tools/test.py')
     args = parser.parse_args(argv)
+    if args.out and osp.splitext(args.out)[1].lower() in ('.csv', '.png'):
+        parser.error(f'--out {args.out}: give the Markdown file (its .csv '
+                     'and .png are written next to it)')
 
     import mmar_ext  # noqa: F401
     from mmengine.runner import Runner
 
-    from mmar_ext.evaluation import evaluate_missing_modalities, mean_delta
+    from mmar_ext.evaluation import (evaluate_missing_modalities,
+                                     format_robustness_table,
+                                     missing_modality_policy,
+                                     plot_robustness_heatmap,
+                                     robustness_rows, write_robustness_csv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -96,17 +130,33 @@ def main(argv=None):
         'work_dirs', osp.splitext(osp.basename(args.config))[0],
         'missing_modality')
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    policy = missing_modality_policy(model)
     subsets = [s.split(',') for s in args.subsets] if args.subsets else None
     decode = args.decode if args.decode != 'auto' else (
         'all' if decodes_all(cfg) else 'subset')
     rows = evaluate_missing_modalities(runner, subsets,
                                        decode_subset=decode == 'subset')
-    table = format_table(rows, mean_delta(rows))
+    modalities = tuple(getattr(model, 'modalities', ())) or None
+    report = robustness_rows(rows, modalities)
+    table = format_robustness_table(report, policy, modalities)
     print(table)
-    if args.out:
-        with open(args.out + '.tmp', 'w') as f:
+    paths = report_paths(args)
+    if paths:
+        md, csv, png = paths
+        for path in paths:
+            if osp.dirname(path):
+                os.makedirs(osp.dirname(path), exist_ok=True)
+        name = args.name or osp.splitext(osp.basename(args.config))[0]
+        write_robustness_csv(csv, report, policy, name, modalities)
+        plot_robustness_heatmap({name: report}, png)
+        # the Markdown last: its presence means the report is complete
+        # (tools/run_synthetic.sh skips models that have it)
+        with open(md + '.tmp', 'w') as f:
             f.write(table + '\n')
-        os.replace(args.out + '.tmp', args.out)
+        os.replace(md + '.tmp', md)
+        print(f'wrote {md}, {csv}, {png}')
     return rows
 
 

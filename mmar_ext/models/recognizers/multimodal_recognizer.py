@@ -24,9 +24,12 @@ is absent from the batch is treated as missing too; in training every
 modality must be present.
 """
 import copy
-from typing import Dict, Optional, Sequence, Tuple, Union
+import logging
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.logging import print_log
+from mmengine.runner import CheckpointLoader
 
 from mmaction.models.recognizers.base import BaseRecognizer
 from mmaction.registry import MODELS
@@ -67,6 +70,28 @@ class MultiModalRecognizer(BaseRecognizer):
             ``{modality: config}`` backbone, in this order (lets a base
             config define every encoder and a child pick
             ``modalities=('rgb', 'depth')``). Defaults to all of them.
+        stream_checkpoints (dict, optional): ``{modality: checkpoint}`` (a
+            local path, an http(s) URL or any other MMEngine checkpoint
+            address such as ``open-mmlab://...``) of models -- typically
+            stage-1 uni-modal ones -- that each stream starts from. In
+            :meth:`init_weights`, after the modules' own initialisation,
+            for each modality ``m``: every ``backbone.{m}.*`` tensor
+            (parameters and buffers) is copied from the checkpoint, and the
+            model must find all of its ``backbone.{m}.*`` keys there with
+            the same shapes; the checkpoint's classifier tensors of that
+            stream -- the ``cls_head.*`` keys with a component ``m`` in
+            their dotted path, e.g. ``cls_head.fc_cls.{m}.weight`` of
+            :class:`SumFusionHead` -- are copied where the model has them
+            with the same shape. A missing backbone key or a shape mismatch
+            raises a ``ValueError`` naming the modality and the file (a
+            checkpoint of the wrong stream fails, it is not skipped with a
+            warning). Everything else -- the neck, the other modalities'
+            keys of a checkpoint -- keeps its own initialisation; the neck
+            starts fresh. A ``None`` entry leaves that stream as
+            initialised. One log line per stream says how many backbone and
+            head tensors were loaded from which file. ``load_from`` and
+            ``--resume`` still override this: the runner loads them after
+            ``init_weights``. Defaults to None (nothing loaded).
     """
 
     def __init__(self,
@@ -77,7 +102,9 @@ class MultiModalRecognizer(BaseRecognizer):
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  input_key: str = '{}_imgs',
-                 modalities: Optional[Sequence[str]] = None) -> None:
+                 modalities: Optional[Sequence[str]] = None,
+                 stream_checkpoints: Optional[Dict[str, str]] = None
+                 ) -> None:
         backbone = copy.deepcopy(dict(backbone))
         if 'type' not in backbone:
             backbone = dict(type='ModalityEncoders', encoders=backbone)
@@ -132,6 +159,99 @@ class MultiModalRecognizer(BaseRecognizer):
                              f'differ from backbone {self.modalities}')
         self._test_modalities = self.modalities
         self.set_test_modalities((test_cfg or {}).get('modalities'))
+        stream_checkpoints = dict(stream_checkpoints or {})
+        unknown = [m for m in stream_checkpoints if m not in self.modalities]
+        if unknown:
+            raise ValueError(f'stream_checkpoints: unknown modalities '
+                             f'{unknown}; the model has {self.modalities}')
+        self.stream_checkpoints = stream_checkpoints
+
+    # ------------------------------------------------------------------
+    # initialisation of each stream from its own checkpoint
+    def init_weights(self) -> None:
+        """The modules' own initialisation (``init_cfg``), then each
+        stream from ``stream_checkpoints`` (see the class docstring)."""
+        super().init_weights()
+        for m, checkpoint in self.stream_checkpoints.items():
+            if checkpoint:
+                self._load_stream(m, checkpoint)
+
+    @staticmethod
+    def _first(keys: List[str], num: int = 5) -> str:
+        more = f' (+{len(keys) - num} more)' if len(keys) > num else ''
+        return ', '.join(keys[:num]) + more
+
+    def _load_stream(self, modality: str, checkpoint: str) -> None:
+        """Copy ``backbone.{modality}.*`` and the stream's ``cls_head.*``
+        tensors of ``checkpoint`` into the model."""
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        source = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
+            else None
+        if not isinstance(source, dict):
+            raise ValueError(f'stream_checkpoints[{modality!r}]: {checkpoint} '
+                             f'holds no state dict')
+        source = {(k[len('module.'):] if k.startswith('module.') else k): v
+                  for k, v in source.items()}
+        own = self.state_dict()
+        err = (f'stream_checkpoints[{modality!r}]: {checkpoint} does not fit '
+               f'the {modality} stream')
+
+        prefix = f'backbone.{modality}.'
+        backbone_keys = [k for k in own if k.startswith(prefix)]
+        missing = [k for k in backbone_keys if k not in source]
+        mismatched = [
+            f'{k} {tuple(source[k].shape)} vs {tuple(own[k].shape)}'
+            for k in backbone_keys
+            if k in source and source[k].shape != own[k].shape
+        ]
+        if missing or mismatched:
+            problems = []
+            if missing:
+                found = sorted({
+                    k.split('.')[1]
+                    for k in source if k.startswith('backbone.')
+                })
+                problems.append(f'it lacks {len(missing)} of the model\'s '
+                                f'{len(backbone_keys)} {prefix}* tensors '
+                                f'(its backbone streams: {found}): '
+                                f'{self._first(missing)}')
+            if mismatched:
+                problems.append(f'{len(mismatched)} shapes differ '
+                                f'(checkpoint vs model): '
+                                f'{self._first(mismatched)}')
+            raise ValueError(f'{err}: ' + '; '.join(problems))
+
+        head_keys = [
+            k for k in source
+            if k.startswith('cls_head.') and modality in k.split('.')[1:]
+            and k in own
+        ]
+        mismatched = [
+            f'{k} {tuple(source[k].shape)} vs {tuple(own[k].shape)}'
+            for k in head_keys if source[k].shape != own[k].shape
+        ]
+        if mismatched:
+            raise ValueError(f'{err}: {len(mismatched)} classifier shapes '
+                             f'differ (checkpoint vs model): '
+                             f'{self._first(mismatched)}')
+
+        loaded = {k: source[k] for k in backbone_keys + head_keys}
+        self.load_state_dict(loaded, strict=False)
+        print_log(
+            f'stream_checkpoints: {modality} stream: loaded '
+            f'{len(backbone_keys)} {prefix}* and {len(head_keys)} cls_head '
+            f'tensors from {checkpoint}',
+            logger='current')
+        own_head = [
+            k for k in own
+            if k.startswith('cls_head.') and modality in k.split('.')[1:]
+        ]
+        if own_head and not head_keys:
+            print_log(
+                f'stream_checkpoints: {checkpoint} has no classifier '
+                f'tensors of the {modality} stream; '
+                f'{self._first(own_head)} keep their initialisation',
+                logger='current', level=logging.WARNING)
 
     # ------------------------------------------------------------------
     # missing-modality switch
