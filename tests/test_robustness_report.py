@@ -342,3 +342,27 @@ def test_policy_of_other_models():
         'absent encoders not run; the head fuses the present modalities')
     assert missing_modality_policy(object()) == (
         'absent encoders not run; the head fuses the present modalities')
+
+
+def test_leaderboard_averages_the_reports_of_several_runs(tmp_path):
+    """One model, two seeds: its row shows the runs' mean Δ ± their
+    sample standard deviation; the heatmap draws the averaged cells."""
+    dumps, csvs = [], []
+    for seed, (full, rgb, depth) in enumerate(((80., 60., 40.),
+                                               (70., 60., 50.))):
+        dumps.append(dump_with_hits(tmp_path / f'{seed}.pkl', 6))
+        csvs.append(str(tmp_path / f'{seed}.csv'))
+        write_robustness_csv(csvs[-1], robustness_rows(sweep_rows({
+            ('rgb', 'depth'): full, ('rgb', ): rgb, ('depth', ): depth})))
+    argv = []
+    for dump, path in zip(dumps, csvs):
+        argv += ['--model', 'R+D', STF, dump, '--robustness', 'R+D', path]
+    rows = leaderboard.main(argv + ['--heatmap', str(tmp_path / 'h.png')])
+    # mean Δ per run: (-20 - 40) / 2 = -30 and (-10 - 20) / 2 = -15
+    assert rows[0]['mean_delta'] == pytest.approx(-22.5)
+    assert rows[0]['mean_delta_std'] == pytest.approx(10.6066, abs=1e-3)
+    assert leaderboard._mean_delta(rows[0]) == '-22.5 ± 10.6'
+    cells = {r['modalities']: r['top1'] for r in rows[0]['robustness']['rows']}
+    assert cells[('rgb', 'depth')] == pytest.approx(75.)
+    assert cells[('depth', )] == pytest.approx(45.)
+    assert (tmp_path / 'h.png').read_bytes()[:4] == b'\x89PNG'

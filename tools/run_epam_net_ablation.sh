@@ -35,36 +35,13 @@ source tools/lib/synthetic_data.sh
 prepare_synthetic_data "$DATA" $SYNTH_ARGS
 check_synthetic_data configs/epam_net_synth.py
 
-# train CONFIG WORK_DIR [OPTION...]: tools/train.py (resumed), then
-# tools/test.py --dump WORK_DIR/test_dump.pkl; skipped once the dump exists.
-train() {
-    local config=$1 work=$2
-    shift 2
-    [[ -f "$work/test_dump.pkl" ]] && return 0
-    printf '\n==> train %s -> %s\n' "$config" "$work"
-    "$PY" tools/train.py "$config" --work-dir "$work" --resume \
-        --cfg-options "${data_opts[@]}" "$@" > "$work.log" 2>&1 \
-        || { tail -20 "$work.log"; exit 1; }
-    test_dump "$config" "$work" "$(cat "$work/last_checkpoint")" "$@"
-}
-
-# test_dump CONFIG WORK_DIR CHECKPOINT [OPTION...]
-test_dump() {
-    local config=$1 work=$2 ckpt=$3
-    shift 3
-    "$PY" tools/test.py "$config" "$ckpt" --work-dir "$work" \
-        --dump "$work/test_dump.tmp.pkl" --cfg-options "${data_opts[@]}" "$@" \
-        > "$work/test.log" 2>&1 || { tail -20 "$work/test.log"; exit 1; }
-    mv "$work/test_dump.tmp.pkl" "$work/test_dump.pkl"
-}
-
 board=()
 for seed in $SEEDS; do
     w="$WORK/seed$seed"
     mkdir -p "$w"
     s=(randomness.seed="$seed")
-    train configs/epam_net_synth_pose.py "$w/pose" "${s[@]}"
-    train configs/epam_net_synth_rgb.py "$w/rgb" "${s[@]}"
+    train_and_test configs/epam_net_synth_pose.py "$w/pose" "${s[@]}"
+    train_and_test configs/epam_net_synth_rgb.py "$w/rgb" "${s[@]}"
     streams=(model.stream_checkpoints.rgb="$(cat "$w/rgb/last_checkpoint")"
              model.stream_checkpoints.pose="$(cat "$w/pose/last_checkpoint")")
     if [[ ! -f "$w/fusion/test_dump.pkl" ]]; then
@@ -73,12 +50,12 @@ for seed in $SEEDS; do
         "$PY" tools/analysis/init_checkpoint.py configs/epam_net_synth.py \
             "$w/fusion/init.pth" --seed "$seed" \
             --cfg-options model.neck=None "${streams[@]}"
-        test_dump configs/epam_net_synth.py "$w/fusion" "$w/fusion/init.pth" \
+        test_and_dump configs/epam_net_synth.py "$w/fusion" "$w/fusion/init.pth" \
             model.neck=None
     fi
-    train configs/epam_net_synth.py "$w/fusion_finetuned" "${s[@]}" \
+    train_and_test configs/epam_net_synth.py "$w/fusion_finetuned" "${s[@]}" \
         model.neck=None "${streams[@]}"
-    train configs/epam_net_synth.py "$w/epam_net" "${s[@]}" "${streams[@]}"
+    train_and_test configs/epam_net_synth.py "$w/epam_net" "${s[@]}" "${streams[@]}"
     board+=(--model "1 Pose-X-ShiftNet" configs/epam_net_synth_pose.py "$w/pose/test_dump.pkl"
             --model "2 RGB-X-ShiftNet" configs/epam_net_synth_rgb.py "$w/rgb/test_dump.pkl"
             --model "3 score fusion (#1, #2)" configs/epam_net_synth.py "$w/fusion/test_dump.pkl"

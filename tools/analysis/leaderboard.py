@@ -118,7 +118,10 @@ def _acc(row, key):
 
 def _mean_delta(row):
     mean = row.get('mean_delta')
-    return '' if mean is None else f'{mean:+.1f}'
+    if mean is None:
+        return ''
+    std = row.get('mean_delta_std')
+    return f'{mean:+.1f}' + ('' if std is None else f' ± {std:.1f}')
 
 
 def format_table(rows, chance=None):
@@ -149,18 +152,43 @@ def format_table(rows, chance=None):
 
 
 def read_robustness(pairs, names):
-    """``{NAME: read_robustness_csv(CSV)}`` of ``--robustness NAME CSV``
-    pairs, in the order of ``names`` (the leaderboard's models)."""
+    """``{NAME: report}`` of ``--robustness NAME CSV`` pairs, in the order
+    of ``names`` (the leaderboard's models); a NAME given with several CSVs
+    (one per run) gets :func:`mean_report`."""
     from mmar_ext.evaluation import read_robustness_csv
     reports = {}
     for name, path in pairs:
         if name not in names:
             raise ValueError(f'--robustness {name}: no --model {name} '
                              f'(models: {", ".join(names)})')
-        if name in reports:
-            raise ValueError(f'--robustness {name}: given twice')
-        reports[name] = read_robustness_csv(path)
-    return {name: reports[name] for name in names if name in reports}
+        reports.setdefault(name, []).append(read_robustness_csv(path))
+    return {name: reports[name][0] if len(reports[name]) == 1 else
+            mean_report(name, reports[name])
+            for name in names if name in reports}
+
+
+def mean_report(name, reports):
+    """Several runs' reports of one model: every cell and the mean Δ
+    averaged over the runs (``mean_delta_std``: their sample standard
+    deviation); the runs must have tested the same subsets."""
+    subsets = [tuple(r['modalities'] for r in rep['rows']) for rep in reports]
+    if any(s != subsets[0] for s in subsets):
+        raise ValueError(f'--robustness {name}: the runs tested different '
+                         f'modality subsets: {subsets}')
+    rows = []
+    for cells in zip(*(rep['rows'] for rep in reports)):
+        row = dict(cells[0])
+        for key in ('top1', 'top5', 'mean1', 'delta_top1'):
+            if cells[0][key] is not None:
+                row[key] = float(np.mean([c[key] for c in cells]))
+        rows.append(row)
+    deltas = [rep['mean_delta_top1'] for rep in reports
+              if rep['mean_delta_top1'] is not None]
+    out = dict(reports[0], rows=rows, runs=len(reports))
+    out['mean_delta_top1'] = float(np.mean(deltas)) if deltas else None
+    out['mean_delta_std'] = float(np.std(deltas, ddof=1)) \
+        if len(deltas) > 1 else None
+    return out
 
 
 def group_runs(models):
@@ -190,7 +218,8 @@ def main(argv=None):
         '--robustness', nargs=2, action='append', default=[],
         metavar=('NAME', 'REPORT_CSV'),
         help='missing-modality report of model NAME (the CSV written by '
-        'missing_modality_eval.py): adds a mean Δ column; repeatable')
+        'missing_modality_eval.py): adds a mean Δ column; repeatable, '
+        'also per run of a model (averaged, mean Δ ± sample std)')
     parser.add_argument('--heatmap', metavar='OUT_PNG',
                         help='draw the top-1 heatmap of the --robustness '
                         'reports (rows: models, columns: test subsets)')
@@ -223,6 +252,8 @@ def main(argv=None):
                          flops=flops, **acc))
         if name in reports:
             rows[-1]['mean_delta'] = reports[name]['mean_delta_top1']
+            if reports[name].get('mean_delta_std') is not None:
+                rows[-1]['mean_delta_std'] = reports[name]['mean_delta_std']
             rows[-1]['robustness'] = reports[name]
     chance = 1.0 / scores.shape[1] if args.chance else None
     table = format_table(rows, chance)

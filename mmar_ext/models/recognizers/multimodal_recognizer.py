@@ -24,6 +24,7 @@ is absent from the batch is treated as missing too; in training every
 modality must be present.
 """
 import copy
+import inspect
 import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -57,7 +58,9 @@ class MultiModalRecognizer(BaseRecognizer):
             the backbone's modality order.
         neck (dict, optional): Module called as
             ``feats, loss_aux = neck(feats, data_samples=...)`` on the token
-            dict (e.g. ActionMAE); ``loss_aux`` is added to the losses.
+            dict (e.g. ActionMAE); ``loss_aux`` is added to the losses. A
+            neck that takes ``modalities`` gets the backbone's order by
+            default, as fusion heads do.
         train_cfg (dict, optional): Unused; kept for MMAction2 parity.
         test_cfg (dict, optional): ``modalities`` -- modalities used outside
             training (default: all).
@@ -126,6 +129,12 @@ class MultiModalRecognizer(BaseRecognizer):
             if (modalities and isinstance(head_cls, type)
                     and issubclass(head_cls, BaseFusionHead)):
                 cls_head.setdefault('modalities', modalities)
+        if neck is not None and modalities:
+            neck = copy.deepcopy(dict(neck))
+            neck_cls = _head_class(neck)
+            if isinstance(neck_cls, type) and 'modalities' in \
+                    inspect.signature(neck_cls.__init__).parameters:
+                neck.setdefault('modalities', modalities)
 
         if data_preprocessor is None and modalities:
             data_preprocessor = dict(

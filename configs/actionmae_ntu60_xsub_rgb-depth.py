@@ -1,0 +1,6 @@
+# ActionMAE (paper 001 §3) trained on RGB + depth, NTU RGB+D 60 cross-subject.
+_base_ = ['./_base_/actionmae_ntu60_xsub.py']
+modalities = ('rgb', 'depth')
+model = dict(modalities=modalities)
+train_dataloader = dict(dataset=dict(modalities=modalities))
+val_dataloader = test_dataloader = dict(dataset=dict(modalities=modalities))
