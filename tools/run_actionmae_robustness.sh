@@ -24,13 +24,9 @@ MODALITIES=${MODALITIES:-rgb-depth}
 SYNTH_ARGS=${SYNTH_ARGS:-}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
-bash tools/setup_env.sh
-PY="$ROOT/.venv/bin/python"
 # shellcheck source=tools/lib/synthetic_data.sh
 source tools/lib/synthetic_data.sh
-# shellcheck disable=SC2086
-prepare_synthetic_data "$DATA" $SYNTH_ARGS
-check_synthetic_data "configs/actionmae_synth_$MODALITIES.py"
+start_main_job "configs/actionmae_synth_$MODALITIES.py"
 
 declare -A configs=(
     [transformer]="configs/stfusion_synth_${MODALITIES}_transformer.py"

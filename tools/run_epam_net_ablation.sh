@@ -27,13 +27,9 @@ WORK=${WORK:-work_dirs/epam_net_ablation}
 SYNTH_ARGS=${SYNTH_ARGS:-}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
-bash tools/setup_env.sh
-PY="$ROOT/.venv/bin/python"
 # shellcheck source=tools/lib/synthetic_data.sh
 source tools/lib/synthetic_data.sh
-# shellcheck disable=SC2086
-prepare_synthetic_data "$DATA" $SYNTH_ARGS
-check_synthetic_data configs/epam_net_synth.py
+start_main_job configs/epam_net_synth.py
 
 board=()
 for seed in $SEEDS; do

@@ -28,15 +28,10 @@ MODELS=${MODELS:-"rgb depth rgb-depth_sum_unimodal-init"}
 SYNTH_ARGS=${SYNTH_ARGS:-}
 TRAIN_ARGS=${TRAIN_ARGS:-}
 
-bash tools/setup_env.sh
-PY="$ROOT/.venv/bin/python"
-step() { printf '\n==> %s\n' "$*"; }
-
 # shellcheck source=tools/lib/synthetic_data.sh
 source tools/lib/synthetic_data.sh
-# shellcheck disable=SC2086
-prepare_synthetic_data "$DATA" $SYNTH_ARGS
-check_synthetic_data configs/stfusion_synth_rgb-depth-ir_sum.py
+start_main_job configs/stfusion_synth_rgb-depth-ir_sum.py
+step() { printf '\n==> %s\n' "$*"; }
 # Options of model NAME: the data, plus for a *_unimodal-init model the
 # checkpoints of the uni-modal models of its modalities (trained before it).
 model_opts() {

@@ -2,6 +2,10 @@
 # tools/run_actionmae_robustness.sh): the embedded synthetic NTU-format
 # dataset, ready for MMAction2's tools, and resumable train + test steps.
 #
+#   start_main_job CONFIG
+#       tools/setup_env.sh, PY, then prepare_synthetic_data "$DATA"
+#       $SYNTH_ARGS and check_synthetic_data CONFIG (the callers set DATA and
+#       SYNTH_ARGS).
 #   prepare_synthetic_data DATA [SYNTH_ARGS...]
 #       generates (or extends; resumes) DATA/raw with data_prep.synthetic_ntu
 #       and rebuilds DATA/annotations.pkl (seconds), then sets the array
@@ -11,7 +15,16 @@
 #       pre-flight check (tools/analysis/check_data.py) of every file CONFIG
 #       reads.
 #   train_and_test / test_and_dump: below.
-# Needs PY (the environment's python) and the current directory at the root.
+# Needs the current directory at the repository root (and PY, the
+# environment's python, which start_main_job sets).
+start_main_job() {
+    bash tools/setup_env.sh
+    PY="$PWD/.venv/bin/python"
+    # shellcheck disable=SC2086
+    prepare_synthetic_data "$DATA" $SYNTH_ARGS
+    check_synthetic_data "$1"
+}
+
 prepare_synthetic_data() {
     local data=$1
     shift
