@@ -38,7 +38,8 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
     dataloader workers and a resumed run reproduces the uninterrupted one.
 
     Each data info carries ``frame_dir``, ``label``, ``total_frames``,
-    ``modalities`` (the requested ones), absolute ``<m>_path`` for every
+    ``modalities`` (the requested ones; with ``missing_modality='allow'``
+    the requested ones this sample has), absolute ``<m>_path`` for every
     path in the annotation, ``num_frames`` (dict; a modality without an
     entry gets ``total_frames``), ``img_shape`` / ``original_shape`` (RGB),
     ``modality_shapes`` and, when present, ``keypoint``, ``keypoint_score``,
@@ -58,11 +59,33 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
         num_classes (int, optional): Labels must lie in
             ``[0, num_classes)``, else ``ValueError`` naming the sample and
             the annotation file.
-        missing_modality (str): What to do with a sample whose annotation
-            lacks a requested modality (no ``<m>_path``, or no ``keypoint``
-            for pose): ``'error'`` raises ``KeyError`` naming sample,
-            modality and file; ``'skip'`` drops it and reports the count
-            once through MMEngine's logger. Defaults to ``'error'``.
+        missing_modality (str | dict): What to do with a sample whose
+            annotation lacks a requested modality (no ``<m>_path``, or no
+            ``keypoint`` for pose): ``'error'`` raises ``KeyError`` naming
+            sample, modality and file; ``'skip'`` drops it and reports the
+            count once through MMEngine's logger; ``'allow'`` keeps it with
+            that modality marked absent (see below). A dict
+            ``{modality: policy}`` sets it per modality (unlisted ones:
+            ``'error'``), e.g. ``dict(rgb='error', depth='allow')``; a
+            sample lacking several modalities gets the strictest policy
+            (error > skip > allow). Defaults to ``'error'``.
+
+    ``missing_modality='allow'`` (per-sample missing modalities, paper 001
+    §3, for ``rgb`` / ``depth`` / ``ir``): a modality counts as absent for
+    a sample when its ``<m>_path`` entry is missing *or* the file (video) /
+    folder (depth) it names does not exist (checked at load for local
+    paths; URIs are taken as present). Every info then carries
+    ``modality_mask`` -- ``{m: bool}`` over the requested modalities, in
+    their order, True = available -- and ``modalities`` lists the available
+    ones only, so the decoders and transforms skip the absent ones;
+    :class:`PackMultiModalInputs` packs a placeholder for them and puts the
+    mask in the data sample's metainfo, and ``MultiModalRecognizer`` never
+    feeds the placeholder to a model (docs/data_format.md). The counts per
+    modality are logged once through MMEngine's logger and kept in
+    :attr:`num_missing` (``{m: samples lacking m}`` over the requested
+    modalities). A sample with none of the requested modalities is an
+    error naming it. ``'allow'`` is not offered for ``pose``: the
+    skeleton transforms need the keypoints.
         **kwargs: Passed to :class:`BaseActionDataset` / MMEngine's
             ``BaseDataset`` (``test_mode``, ``lazy_init``, ``indices``, ...).
     """
@@ -74,7 +97,7 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
                  modalities: Sequence[str] = ('rgb', 'depth'),
                  data_root: Optional[str] = None,
                  num_classes: Optional[int] = None,
-                 missing_modality: str = 'error',
+                 missing_modality: Union[str, Dict[str, str]] = 'error',
                  **kwargs) -> None:
         modalities = tuple(modalities)
         unknown = [m for m in modalities if m not in ALL_MODALITIES]
@@ -82,13 +105,13 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
                 modalities):
             raise ValueError(f'modalities must be distinct names from '
                              f'{ALL_MODALITIES}, got {modalities}')
-        if missing_modality not in ('error', 'skip'):
-            raise ValueError("missing_modality must be 'error' or 'skip', "
-                             f'got {missing_modality!r}')
         self.split = split
         self.modalities = modalities
         self.missing_modality = missing_modality
+        self._policy = self._parse_policy(missing_modality, modalities)
         self.num_skipped = 0
+        #: ``{modality: number of kept samples lacking it}`` (``'allow'``)
+        self.num_missing: Dict[str, int] = {}
         # ``modality`` is MMAction2's single-modality tag; its image
         # transforms (Flip, FormatShape) only special-case 'Flow', so the
         # frames of every modality are handled as images.
@@ -99,6 +122,41 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
             num_classes=num_classes,
             modality='RGB',
             **kwargs)
+
+    @staticmethod
+    def _parse_policy(policy, modalities: Sequence[str]) -> Dict[str, str]:
+        """``{modality: 'error' | 'skip' | 'allow'}`` of ``missing_modality``.
+        """
+        allowed = ('error', 'skip', 'allow')
+        if isinstance(policy, str):
+            per = {m: policy for m in modalities}
+        elif isinstance(policy, dict):
+            unknown = [m for m in policy if m not in modalities]
+            if unknown:
+                raise ValueError(
+                    f'missing_modality: {unknown} are not among the '
+                    f'requested modalities {tuple(modalities)}')
+            per = {m: policy.get(m, 'error') for m in modalities}
+        else:
+            raise ValueError("missing_modality must be 'error', 'skip', "
+                             "'allow' or a {modality: policy} dict, got "
+                             f'{policy!r}')
+        bad = {m: p for m, p in per.items() if p not in allowed}
+        if bad:
+            raise ValueError(f'missing_modality must be one of {allowed} '
+                             f'(per modality), got {bad}')
+        if per.get('pose') == 'allow':
+            raise ValueError(
+                "missing_modality='allow' is not supported for pose (the "
+                "skeleton transforms need the keypoints); use 'skip' or "
+                "'error' for it, e.g. missing_modality=dict(rgb='allow', "
+                "pose='skip')")
+        return per
+
+    @property
+    def allows_missing(self) -> bool:
+        """Whether some modality may be absent from a kept sample."""
+        return 'allow' in self._policy.values()
 
     def _join_prefix(self) -> None:
         """Keep a relative ``ann_file`` that exists as given (else MMEngine
@@ -132,22 +190,33 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
         raw_root = self._raw_root(data.get('meta', {}) or {})
 
         data_list, skipped = [], {}
+        missing: Dict[str, List[str]] = {}
+        not_on_disk: Dict[str, int] = {}
         for ann in annos:
             name = ann.get('frame_dir', '<no frame_dir>')
             lacking = [m for m in self.modalities
                        if ann.get(modality_key(m)) is None]
-            if lacking:
-                if self.missing_modality == 'error':
-                    keys = ', '.join(modality_key(m) for m in lacking)
-                    raise KeyError(
-                        f'Sample {name} in {ann_file} lacks requested '
-                        f'modality {", ".join(lacking)} (no {keys}); set '
-                        "missing_modality='skip' to drop such samples")
+            policies = {self._policy[m] for m in lacking}
+            if 'error' in policies:
+                lacking = [m for m in lacking if self._policy[m] == 'error']
+                keys = ', '.join(modality_key(m) for m in lacking)
+                raise KeyError(
+                    f'Sample {name} in {ann_file} lacks requested '
+                    f'modality {", ".join(lacking)} (no {keys}); set '
+                    "missing_modality='skip' to drop such samples or "
+                    "'allow' to keep them with the modality marked absent")
+            if 'skip' in policies:
                 for m in lacking:
                     skipped.setdefault(m, []).append(name)
                 self.num_skipped += 1
                 continue
-            data_list.append(self._make_info(ann, raw_root, ann_file))
+            info = self._make_info(ann, raw_root, ann_file)
+            if self.allows_missing:
+                self._mark_available(info, lacking, ann_file, not_on_disk)
+                for m, ok in info['modality_mask'].items():
+                    if not ok:
+                        missing.setdefault(m, []).append(name)
+            data_list.append(info)
 
         if self.num_skipped:
             detail = '; '.join(
@@ -158,7 +227,51 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
                 f'{len(annos)} samples of {ann_file} (split={self.split}) '
                 f'lacking a requested modality - {detail}',
                 logger='current')
+        if self.allows_missing:
+            self.num_missing = {m: len(missing.get(m, ()))
+                                for m in self.modalities}
+            if missing:
+                detail = '; '.join(
+                    f'{m}: {len(v)}'
+                    + (f' ({not_on_disk[m]} with a path but no file)'
+                       if not_on_disk.get(m) else '')
+                    + f' (e.g. {", ".join(v[:3])})'
+                    for m, v in missing.items())
+                incomplete = sum(not all(i['modality_mask'].values())
+                                 for i in data_list)
+                print_log(
+                    f'{type(self).__name__}: {incomplete} of '
+                    f'{len(data_list)} samples of {ann_file} (split='
+                    f'{self.split}) lack a modality and are kept with a '
+                    f"modality mask (missing_modality='allow') - samples "
+                    f'lacking each modality: {detail}',
+                    logger='current')
         return data_list
+
+    def _mark_available(self, info: Dict, lacking: List[str], ann_file: str,
+                        not_on_disk: Dict[str, int]) -> None:
+        """Set ``modality_mask`` / ``modalities`` of an ``'allow'`` info:
+        a modality without an annotation entry, or whose local file /
+        folder does not exist, is absent."""
+        name = info['frame_dir']
+        mask = {}
+        for m in self.modalities:
+            ok = m not in lacking
+            if ok and m in PATH_MODALITIES and self._policy[m] == 'allow':
+                path = info[f'{m}_path']
+                if '://' not in path and not osp.exists(path):
+                    ok = False
+                    not_on_disk[m] = not_on_disk.get(m, 0) + 1
+                    info.pop(f'{m}_path')
+            mask[m] = ok
+        if not any(mask.values()):
+            raise ValueError(
+                f'Sample {name} in {ann_file} has none of the requested '
+                f'modalities {self.modalities} (missing_modality='
+                f"{self.missing_modality!r}); a sample needs at least one - "
+                "drop such samples with 'skip' for one of them")
+        info['modality_mask'] = mask
+        info['modalities'] = [m for m in self.modalities if mask[m]]
 
     def _make_info(self, ann: Dict, raw_root: Optional[str],
                    ann_file: str) -> Dict:

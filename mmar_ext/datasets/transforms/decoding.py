@@ -49,7 +49,9 @@ class MultiModalDecode(BaseTransform):
     ``HxW`` as stored, uint16 millimetres for NTU), ``<m>_img_shape``,
     ``<m>_original_shape``. For ``pose``: ``keypoint``, ``keypoint_score``
     (ones when absent) and ``keypoint_3d`` are sliced to the indices (so do
-    not add MMAction2's ``PoseDecode`` as well). When RGB is decoded at a
+    not add MMAction2's ``PoseDecode`` as well). A modality that
+    ``results['modality_mask']`` marks absent (the dataset's
+    ``missing_modality='allow'``) is not decoded. When RGB is decoded at a
     size other than the annotation's ``img_shape``, 2D keypoints (RGB pixel
     coordinates) are rescaled to it and ``img_shape`` / ``original_shape``
     updated, as MMAction2's ``MMDecode`` does.
@@ -279,7 +281,10 @@ class MultiModalDecode(BaseTransform):
         if self.lowres_min_box is not None and 'rgb' in results['modalities']:
             # before the pose modality slices the keypoints to its frames
             results['rgb_lowres'] = self._lowres(results)
+        mask = results.get('modality_mask') or {}
         for m in results['modalities']:
+            if not mask.get(m, True):
+                continue  # absent for this sample (missing_modality='allow')
             inds = results.get(f'{m}_inds', results['frame_inds'])
             if m == 'pose':
                 self._decode_pose(results,

@@ -66,8 +66,9 @@ class ModalityTransforms(BaseTransform):
 
     Args:
         modalities (Sequence[str], optional): Modalities to process; each
-            must have ``<m>_imgs``. None = every modality of
-            ``results['modalities']`` that has ``<m>_imgs``.
+            must have ``<m>_imgs`` unless ``results['modality_mask']`` marks
+            it absent for the sample (then it is left out). None = every
+            modality of ``results['modalities']`` that has ``<m>_imgs``.
         transforms (list[dict] | dict[str, list[dict]]): One sub-pipeline
             for all modalities, or one per modality.
         share_random_state (bool): Same random draws for all modalities of
@@ -100,15 +101,19 @@ class ModalityTransforms(BaseTransform):
             self.per_modality[m]
 
     def _targets(self, results: Dict) -> List[str]:
+        mask = results.get('modality_mask') or {}
         if self.modalities is not None:
-            for m in self.modalities:
+            # a modality absent from this sample (missing_modality='allow')
+            # has no frames to transform
+            targets = [m for m in self.modalities if mask.get(m, True)]
+            for m in targets:
                 if f'{m}_imgs' not in results:
                     raise KeyError(
                         f"Sample {results.get('frame_dir')}: "
                         f'ModalityTransforms expects {m}_imgs (modality {m} '
                         'not decoded; '
                         f"loaded: {results.get('modalities')})")
-            return list(self.modalities)
+            return targets
         names = [m for m in results.get('modalities', [])
                  if f'{m}_imgs' in results]
         if self.shared is None:

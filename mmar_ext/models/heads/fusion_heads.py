@@ -19,6 +19,19 @@ see ``MultiModalRecognizer.set_test_modalities``):
   instead, which equals zero-filling the absent tokens;
 * transformer -- absent tokens are dropped from the fusion sequence.
 
+Per-sample missing modalities (data lacking a modality file, the dataset's
+``missing_modality='allow'``): ``head(x, modality_mask=mask)`` with ``mask``
+``[N, M]`` bool over the head's ``modalities`` (True = the sample has it)
+applies the same policy to each sample on its own: sum and transformer
+leave the sample's absent modalities out (a masked sum; a
+``key_padding_mask`` over the modality tokens, the class token always
+attended), concat uses the footnote-3 split with ``P_n / M`` of the bias
+(``P_n`` = the modalities sample ``n`` has; ``missing_bias='full'``: the
+whole bias). The tokens of a sample's absent modalities are never read, so
+a mixed batch gives every sample the scores it gets alone. A modality
+missing from the dict is absent for every sample; without a mask the
+heads behave as described above.
+
 Label smoothing (§4.1, alpha = 0.1) is MMAction2's own: set
 ``label_smooth_eps=0.1`` on the head; ``BaseHead`` then feeds
 ``(1 - eps) one_hot + eps / K`` to ``CrossEntropyLoss``'s soft-label branch,
@@ -134,18 +147,55 @@ class BaseFusionHead(BaseHead):
             raise ValueError('no modality token to classify')
         return present
 
-    def forward(self, x: Dict[str, torch.Tensor], **kwargs) -> torch.Tensor:
+    def sample_mask(self, modality_mask: Optional[torch.Tensor],
+                    present: List[str], num: int) -> Optional[torch.Tensor]:
+        """Per-sample availability ``[N, P]`` over ``present`` from
+        ``modality_mask`` ``[N, M]`` (the head's ``modalities`` order), or
+        None when every sample has every present modality."""
+        if modality_mask is None:
+            return None
+        mask = torch.as_tensor(modality_mask).bool()
+        if tuple(mask.shape) != (num, self.num_modalities):
+            raise ValueError(
+                f'modality_mask must be [N, M] = [{num}, '
+                f'{self.num_modalities}] over {self.modalities}, got '
+                f'{tuple(mask.shape)}')
+        mask = mask[:, [self.modalities.index(m) for m in present]]
+        empty = (~mask.any(1)).nonzero(as_tuple=True)[0]
+        if len(empty):
+            raise ValueError(
+                f'samples {empty.tolist()} have none of the modalities '
+                f'{present}: nothing to classify')
+        return None if bool(mask.all()) else mask
+
+    def forward(self, x: Dict[str, torch.Tensor],
+                modality_mask: Optional[torch.Tensor] = None,
+                **kwargs) -> torch.Tensor:
         """Fuse the present modality tokens into class scores ``[N, K]``.
 
-        Extra keyword arguments (MMAction2 passes ``loss_aux``) are ignored.
+        Args:
+            x (dict): ``{m: [N, C_m]}`` tokens (or feature maps) of the
+                present modalities.
+            modality_mask (Tensor, optional): ``[N, M]`` bool over
+                :attr:`modalities`: which modalities each sample has (the
+                tokens of the others are ignored). None: every modality of
+                ``x`` for every sample.
+            **kwargs: Ignored (MMAction2 passes ``loss_aux``).
         """
         present = self.present_modalities(x)
-        return self.fuse(self.tokens(x, present), present)
+        tokens = self.tokens(x, present)
+        mask = self.sample_mask(modality_mask, present,
+                                tokens[present[0]].shape[0])
+        if mask is None:
+            return self.fuse(tokens, present)
+        return self.fuse(tokens, present, mask.to(tokens[present[0]].device))
 
     @abstractmethod
-    def fuse(self, x: Dict[str, torch.Tensor],
-             present: List[str]) -> torch.Tensor:
-        """Class scores from the (dropped-out) tokens of ``present``."""
+    def fuse(self, x: Dict[str, torch.Tensor], present: List[str],
+             mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Class scores from the (dropped-out) tokens of ``present``;
+        ``mask`` ``[N, P]`` (bool, ``present`` order; None = all True)
+        says which of them each sample has."""
 
     def init_weights(self) -> None:
         """Normal-init the classifier(s), which subclasses keep in
@@ -190,18 +240,37 @@ class SumFusionHead(BaseFusionHead):
         tokens = self.tokens(x, present)
         return {m: self.fc_cls[m](tokens[m]) for m in present}
 
-    def fuse(self, x, present):
-        return sum(self.fc_cls[m](x[m]) for m in present)
+    def fuse(self, x, present, mask=None):
+        if mask is None:
+            return sum(self.fc_cls[m](x[m]) for m in present)
+        return sum(
+            torch.where(mask[:, i, None], self.fc_cls[m](x[m]), 0.)
+            for i, m in enumerate(present))
 
     def loss(self, feats: Dict[str, torch.Tensor], data_samples,
+             modality_mask: Optional[torch.Tensor] = None,
              **kwargs) -> Dict:
         if not self.loss_per_modality:
-            return super().loss(feats, data_samples, **kwargs)
+            return super().loss(
+                feats, data_samples, modality_mask=modality_mask, **kwargs)
+        scores_of = self.modality_scores(feats)
+        present = list(scores_of)
+        num = scores_of[present[0]].shape[0]
+        mask = self.sample_mask(modality_mask, present, num)
         losses = dict()
-        for m, scores in self.modality_scores(feats).items():
+        for i, (m, scores) in enumerate(scores_of.items()):
+            samples = data_samples
+            if mask is not None and not bool(mask[:, i].all()):
+                # the cross-entropy of the samples that have m
+                rows = mask[:, i].nonzero(as_tuple=True)[0]
+                if not len(rows):
+                    continue
+                per_sample = num // len(data_samples)
+                scores = scores[rows.to(scores.device)]
+                samples = [data_samples[int(r) // per_sample] for r in rows]
             losses.update({
                 f'{m}_{k}': v
-                for k, v in self.loss_by_feat(scores, data_samples).items()
+                for k, v in self.loss_by_feat(scores, samples).items()
             })
         return losses
 
@@ -235,15 +304,29 @@ class ConcatFusionHead(BaseFusionHead):
         chunks = self.fc_cls.weight.split(self.in_channels, dim=1)
         return dict(zip(self.modalities, chunks))
 
-    def fuse(self, x, present):
-        if len(present) == self.num_modalities:
+    def fuse(self, x, present, mask=None):
+        complete = len(present) == self.num_modalities
+        if complete and mask is None:
             return self.fc_cls(torch.cat([x[m] for m in present], dim=1))
         weights = self.split_weight()
-        scores = sum(x[m] @ weights[m].t() for m in present)
         bias = self.fc_cls.bias
+        if mask is None:
+            scores = sum(x[m] @ weights[m].t() for m in present)
+            if self.missing_bias == 'split':
+                bias = bias * (len(present) / self.num_modalities)
+            return scores + bias
+        # per sample: sum over its modalities, P_n / M of the bias
+        scores = sum(
+            torch.where(mask[:, i, None], x[m] @ weights[m].t(), 0.)
+            for i, m in enumerate(present))
         if self.missing_bias == 'split':
-            bias = bias * (len(present) / self.num_modalities)
-        return scores + bias
+            count = mask.sum(1, keepdim=True).to(scores.dtype)
+            bias = bias * (count / self.num_modalities)
+        scores = scores + bias
+        if complete:  # samples with every modality: the plain FC
+            full = self.fc_cls(torch.cat([x[m] for m in present], dim=1))
+            scores = torch.where(mask.all(1, keepdim=True), full, scores)
+        return scores
 
 
 @MODELS.register_module()
@@ -265,7 +348,8 @@ class TransformerFusionHead(BaseFusionHead):
             when modalities are dropped.
         **kwargs: :class:`BaseFusionHead` arguments.
 
-    Missing modalities are simply left out of the token sequence.
+    Missing modalities are simply left out of the token sequence (per
+    sample: masked out of the attention).
     """
 
     def __init__(self,
@@ -297,9 +381,14 @@ class TransformerFusionHead(BaseFusionHead):
             trunc_normal_(self.modality_embed, std=0.02)
         super().init_weights()
 
-    def fuse(self, x, present):
+    def fuse(self, x, present, mask=None):
         tokens = torch.stack([x[m] for m in present], dim=1)  # [N, P, C]
         if self.modality_embed is not None:
             index = [self.modalities.index(m) for m in present]
             tokens = tokens + self.modality_embed[index].to(tokens.dtype)
-        return self.fc_cls(self.fusion(tokens)[:, 0])
+        if mask is None:
+            return self.fc_cls(self.fusion(tokens)[:, 0])
+        # a sample's absent tokens are masked out of the attention (the
+        # class token always attends): the same as dropping them
+        fused = self.fusion(tokens, key_padding_mask=~mask)
+        return self.fc_cls(fused[:, 0])

@@ -22,6 +22,16 @@ used outside training; absent modalities' encoders are not run, and the
 head fuses the tokens it receives.  At test time a modality whose input key
 is absent from the batch is treated as missing too; in training every
 modality must be present.
+
+Per-sample missing modalities (a dataset with ``missing_modality='allow'``,
+docs/data_format.md): each data sample's metainfo ``modality_mask``
+(``{m: bool}``) says which modalities its data have; the absent ones' inputs
+are placeholders that are never encoded. Each encoder runs on the samples
+that have its modality only, and the rest is the neck's or the head's
+missing-modality policy, per sample (:meth:`MultiModalRecognizer.
+extract_feat`): ActionMAE reconstructs the absent slots, the fusion heads
+leave them out (sum, transformer) or split the FC (concat, footnote 3).
+A batch may mix samples with different modalities, in training too.
 """
 import copy
 import inspect
@@ -34,7 +44,7 @@ from mmengine.runner import CheckpointLoader
 
 from mmaction.models.recognizers.base import BaseRecognizer
 from mmaction.registry import MODELS
-from mmaction.utils import OptSampleList
+from mmaction.utils import OptSampleList, SampleList
 from ..heads.fusion_heads import BaseFusionHead
 
 
@@ -290,10 +300,147 @@ class MultiModalRecognizer(BaseRecognizer):
                                       if m in modalities)
 
     # ------------------------------------------------------------------
+    # per-sample missing modalities (missing_modality='allow' datasets)
+    def sample_mask(self, data_samples: OptSampleList,
+                    device: Optional[torch.device] = None
+                    ) -> Optional[torch.Tensor]:
+        """Availability ``[B, N]`` (bool, :attr:`modalities` order) from
+        the data samples' metainfo ``modality_mask`` (``{m: bool}``, set by
+        ``PackMultiModalInputs``); a sample without one, or a modality it
+        does not list, counts as available. None when no sample lacks any
+        of the model's modalities (the batch is handled as before)."""
+        if not data_samples:
+            return None
+        rows, missing = [], False
+        for sample in data_samples:
+            meta = getattr(sample, 'metainfo', None) or {}
+            given = meta.get('modality_mask')
+            if given is None:
+                rows.append([True] * len(self.modalities))
+                continue
+            if not isinstance(given, dict):
+                raise TypeError(
+                    'metainfo modality_mask must be a {modality: bool} '
+                    f'dict, got {type(given).__name__}')
+            row = [bool(given.get(m, True)) for m in self.modalities]
+            missing = missing or not all(row)
+            rows.append(row)
+        if not missing:
+            return None
+        return torch.tensor(rows, dtype=torch.bool, device=device)
+
+    @staticmethod
+    def _sample_label(data_samples: OptSampleList, index: int) -> str:
+        meta = {}
+        if data_samples and index < len(data_samples):
+            meta = getattr(data_samples[index], 'metainfo', None) or {}
+        name = meta.get('frame_dir')
+        return f'{name} (batch index {index})' if name else \
+            f'batch index {index}'
+
+    def _encode_available(self, clips: Dict[str, torch.Tensor],
+                          available: torch.Tensor,
+                          data_samples: OptSampleList
+                          ) -> Tuple[Dict[str, torch.Tensor],
+                                     Optional[torch.Tensor]]:
+        """Run each encoder on the samples that have its modality only.
+
+        Returns the tokens ``{m: [B * num_clips, ...]}`` (zeros in the rows
+        of samples lacking ``m``; a modality no sample has is not encoded
+        and absent) and ``present`` ``[B * num_clips, N]`` (bool,
+        :attr:`modalities` order: the sample has ``m`` and its encoder
+        ran), or None when every row has every encoded modality.
+        """
+        batch = available.shape[0]
+        subsets, scatter = dict(), dict()
+        for m, x in clips.items():
+            if x.shape[0] % batch:
+                raise ValueError(
+                    f'{m}: {x.shape[0]} clips for {batch} data samples')
+            rows = available[:, self.modalities.index(m)].repeat_interleave(
+                x.shape[0] // batch)
+            if bool(rows.all()):
+                subsets[m] = x
+            elif bool(rows.any()):
+                index = rows.nonzero(as_tuple=True)[0]
+                subsets[m] = x.index_select(0, index)
+                scatter[m] = (index, x.shape[0])
+            # else: no sample has it -- its encoder is not run
+        if not subsets:
+            raise ValueError(
+                f'no sample of the batch has any of the modalities '
+                f'{tuple(clips)} in use')
+        feats = dict()
+        for m, tokens in self.backbone(subsets).items():
+            if m in scatter:
+                if not isinstance(tokens, torch.Tensor):
+                    raise TypeError(
+                        f'per-sample missing modalities need tensor '
+                        f'features from the {m} encoder, got '
+                        f'{type(tokens).__name__}')
+                index, rows = scatter[m]
+                tokens = tokens.new_zeros(
+                    (rows, ) + tuple(tokens.shape[1:])).index_copy(
+                        0, index, tokens)
+            feats[m] = tokens
+        num_rows = next(iter(feats.values())).shape[0]
+        num_clips = num_rows // batch
+        encoded = torch.tensor([m in feats for m in self.modalities],
+                               dtype=torch.bool, device=available.device)
+        present = available.repeat_interleave(num_clips, 0) & encoded
+        empty = (~present.any(1)).nonzero(as_tuple=True)[0]
+        if len(empty):
+            sample = int(empty[0]) // num_clips
+            lacks = [m for m, ok in zip(self.modalities, available[sample])
+                     if not ok]
+            raise ValueError(
+                f'sample {self._sample_label(data_samples, sample)} has none '
+                f'of the modalities in use {tuple(feats) or tuple(clips)} '
+                f'(its data lack {", ".join(lacks)}); nothing to classify '
+                '- select other test modalities or leave such samples out')
+        return feats, (None if bool(present.all()) else present)
+
+    def _mask_for(self, present: torch.Tensor,
+                  modalities: Sequence[str]) -> torch.Tensor:
+        """Columns of ``present`` (:attr:`modalities` order) reordered to
+        ``modalities`` (a module's own order); unknown ones are False."""
+        cols = [present[:, self.modalities.index(m)] if m in self.modalities
+                else present.new_zeros(present.shape[0])
+                for m in modalities]
+        return torch.stack(cols, dim=1)
+
+    def _neck_takes_present(self) -> bool:
+        try:
+            params = inspect.signature(self.neck.forward).parameters
+        except (TypeError, ValueError):
+            return False
+        return 'present' in params and hasattr(self.neck, 'modalities')
+
+    def _run_neck(self, feats: Dict[str, torch.Tensor],
+                  data_samples: OptSampleList,
+                  present: Optional[torch.Tensor]) -> Tuple:
+        if present is None:
+            return self.neck(feats, data_samples=data_samples)
+        if not self._neck_takes_present():
+            raise NotImplementedError(
+                f'{type(self.neck).__name__} cannot take per-sample missing '
+                f'modalities (some samples of the batch lack one of '
+                f'{tuple(feats)}); use a neck whose forward takes `present` '
+                "(ActionMAE), no neck, or a dataset without "
+                "missing_modality='allow'")
+        return self.neck(feats, data_samples=data_samples,
+                         present=self._mask_for(present, self.neck.modalities))
+
+    # ------------------------------------------------------------------
     def _gather_inputs(self, inputs: Union[Dict, torch.Tensor],
                        modalities: Sequence[str],
-                       strict: bool) -> Dict[str, torch.Tensor]:
-        """``{m: [B * num_clips, ...]}`` for the requested modalities."""
+                       strict: bool,
+                       available: Optional[torch.Tensor] = None
+                       ) -> Dict[str, torch.Tensor]:
+        """``{m: [B * num_clips, ...]}`` for the requested modalities.
+
+        With ``strict``, an absent input key is an error unless
+        ``available`` says that no sample has that modality."""
         if isinstance(inputs, torch.Tensor):
             if len(self.modalities) != 1:
                 raise TypeError('a multi-modal recognizer needs a dict of '
@@ -303,7 +450,9 @@ class MultiModalRecognizer(BaseRecognizer):
         for m in modalities:
             key = self.input_key.format(m)
             if key not in inputs:
-                if strict:
+                nobody = available is not None and not bool(
+                    available[:, self.modalities.index(m)].any())
+                if strict and not nobody:
                     raise KeyError(f'input {key!r} of modality {m!r} is '
                                    f'missing; got {sorted(inputs)}')
                 continue
@@ -322,32 +471,94 @@ class MultiModalRecognizer(BaseRecognizer):
                      test_mode: bool = False) -> Tuple:
         """Encode the active modalities; optionally run neck and head.
 
+        Per-sample missing modalities: when a data sample's metainfo
+        ``modality_mask`` marks a modality absent (:meth:`sample_mask`),
+        each encoder runs on the samples that have its modality only (its
+        input -- a placeholder -- is never read for the others; a modality
+        no sample has is not encoded). Then a neck whose ``forward`` takes
+        ``present`` (ActionMAE) gets the ``[B, N]`` availability in its
+        own modality order -- combined with the test modalities -- and
+        fills every slot; without a neck the fusion head gets
+        ``modality_mask`` ``[B, M]`` (its order) and applies its
+        missing-modality policy per sample. Any other neck or head raises
+        ``NotImplementedError``.
+
         Args:
             inputs (dict | Tensor): Modality clips ``[B, num_clips, ...]``.
             stage (str): ``'backbone'`` (token dict), ``'neck'`` or
                 ``'head'`` (class scores). Defaults to ``'neck'``.
-            data_samples (list, optional): Passed to the neck in training.
+            data_samples (list, optional): Passed to the neck; their
+                ``modality_mask`` metainfo is read.
             test_mode (bool): Inference; uses :attr:`test_modalities`.
 
         Returns:
             tuple: features and the kwargs for ``loss``/``predict``
-            (``loss_aux`` in training).
+            (``loss_aux`` in training, ``modality_mask`` for the head when
+            some sample lacks a modality; at ``stage='backbone'`` the
+            ``[B * num_clips, N]`` availability in :attr:`modalities`
+            order).
         """
         inference = test_mode or not self.training
         modalities = self.test_modalities if inference else self.modalities
-        clips = self._gather_inputs(inputs, modalities, strict=not inference)
-        feats = self.backbone(clips)
+        available = None
+        if data_samples:
+            device = next(iter(inputs.values())).device if isinstance(
+                inputs, dict) and inputs else None
+            available = self.sample_mask(data_samples, device)
+        clips = self._gather_inputs(inputs, modalities, strict=not inference,
+                                    available=available)
+        if available is None:
+            feats, present = self.backbone(clips), None
+        else:
+            feats, present = self._encode_available(clips, available,
+                                                    data_samples)
         kwargs = dict()
         if stage == 'backbone':
+            if present is not None:
+                kwargs['modality_mask'] = present
             return feats, kwargs
 
         loss_aux = dict()
         if self.with_neck:
-            feats, loss_aux = self.neck(feats, data_samples=data_samples)
+            feats, loss_aux = self._run_neck(feats, data_samples, present)
+            present = None  # the neck filled every slot
+        head_kwargs = dict()
+        if present is not None and self.with_cls_head:
+            if not isinstance(self.cls_head, BaseFusionHead):
+                raise NotImplementedError(
+                    f'{type(self.cls_head).__name__} has no per-sample '
+                    'missing-modality policy (some samples of the batch '
+                    f'lack one of {tuple(feats)}); use a fusion head '
+                    '(SumFusionHead, ConcatFusionHead, TransformerFusionHead)')
+            head_kwargs['modality_mask'] = self._mask_for(
+                present, self.cls_head.modalities)
         if not inference:
             kwargs['loss_aux'] = loss_aux or dict()
+        kwargs.update(head_kwargs)
         if stage == 'neck':
             return feats, kwargs
         if stage == 'head' and self.with_cls_head:
-            return self.cls_head(feats), kwargs
+            return self.cls_head(feats, **head_kwargs), kwargs
         raise ValueError(f'unknown stage {stage!r}')
+
+    def predict(self, inputs: Union[Dict[str, torch.Tensor], torch.Tensor],
+                data_samples: SampleList, **kwargs) -> SampleList:
+        """MMAction2's ``predict``, with the data samples passed on to
+        :meth:`extract_feat` (their ``modality_mask``)."""
+        feats, predict_kwargs = self.extract_feat(
+            inputs, test_mode=True, data_samples=data_samples)
+        return self.cls_head.predict(feats, data_samples, **predict_kwargs)
+
+    def forward(self, inputs, data_samples: OptSampleList = None,
+                mode: str = 'tensor', **kwargs):
+        """MMAction2's ``forward``; ``'tensor'`` mode also reads the data
+        samples' ``modality_mask`` when given."""
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples=data_samples, **kwargs)
+        return super().forward(inputs, data_samples, mode=mode, **kwargs)
+
+    def _forward(self, inputs, stage: str = 'backbone',
+                 data_samples: OptSampleList = None, **kwargs):
+        feats, _ = self.extract_feat(inputs, stage=stage,
+                                     data_samples=data_samples)
+        return feats
