@@ -389,6 +389,8 @@ class TransformerFusionHead(BaseFusionHead):
         if mask is None:
             return self.fc_cls(self.fusion(tokens)[:, 0])
         # a sample's absent tokens are masked out of the attention (the
-        # class token always attends): the same as dropping them
+        # class token always attends): the same as dropping them; zeroed
+        # first, as a masked key's value still meets a 0 weight (NaN * 0)
+        tokens = torch.where(mask[..., None], tokens, 0.)
         fused = self.fusion(tokens, key_padding_mask=~mask)
         return self.fc_cls(fused[:, 0])

@@ -400,6 +400,20 @@ class MultiModalRecognizer(BaseRecognizer):
                 '- select other test modalities or leave such samples out')
         return feats, (None if bool(present.all()) else present)
 
+    def _check_no_blending(self) -> None:
+        """Batch blending (MixUp, CutMix) would mix samples that have a
+        modality with placeholders of samples that lack it."""
+        pre = getattr(self, 'data_preprocessor', None)
+        subs = getattr(pre, 'preprocessors', None) or {}
+        parts = list(subs.values()) if hasattr(subs, 'values') else []
+        for p in [pre] + parts:
+            if getattr(p, 'blending', None) is not None:
+                raise NotImplementedError(
+                    'batch blending in the data preprocessor cannot mix '
+                    'samples that lack a modality (metainfo modality_mask) '
+                    'with samples that have it; remove the blending or the '
+                    "dataset's missing_modality='allow'")
+
     def _mask_for(self, present: torch.Tensor,
                   modalities: Sequence[str]) -> torch.Tensor:
         """Columns of ``present`` (:attr:`modalities` order) reordered to
@@ -458,7 +472,7 @@ class MultiModalRecognizer(BaseRecognizer):
                 continue
             x = inputs[key]
             # [B, num_clips, ...] -> [B * num_clips, ...]
-            clips[m] = x.reshape((-1, ) + tuple(x.shape[2:]))
+            clips[m] = x.flatten(0, 1)
         if not clips:
             raise ValueError(f'none of the modalities {tuple(modalities)} '
                              f'is in the inputs {sorted(inputs)}')
@@ -502,14 +516,17 @@ class MultiModalRecognizer(BaseRecognizer):
         modalities = self.test_modalities if inference else self.modalities
         available = None
         if data_samples:
-            device = next(iter(inputs.values())).device if isinstance(
-                inputs, dict) and inputs else None
-            available = self.sample_mask(data_samples, device)
+            ref = next(iter(inputs.values()), None) if isinstance(
+                inputs, dict) else inputs
+            available = self.sample_mask(
+                data_samples, getattr(ref, 'device', None))
         clips = self._gather_inputs(inputs, modalities, strict=not inference,
                                     available=available)
         if available is None:
             feats, present = self.backbone(clips), None
         else:
+            if not inference:
+                self._check_no_blending()
             feats, present = self._encode_available(clips, available,
                                                     data_samples)
         kwargs = dict()
