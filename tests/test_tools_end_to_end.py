@@ -136,8 +136,11 @@ def test_main_job_script_at_toy_size(tmp_path):
         checkpoint = (work / modality / 'last_checkpoint').read_text().strip()
         assert f'load backbone.{modality}. in model from: {checkpoint}' in \
             proc.stdout + proc.stderr
-    assert (work / 'rgb-depth_sum_unimodal-init' /
-            'missing_modality.md').read_text().count('\n') == 6
+    report = (work / 'rgb-depth_sum_unimodal-init' /
+              'missing_modality.md').read_text()
+    assert report.startswith('Missing-modality policy: ')
+    # header, separator, R+D, R, D, mean Δ
+    assert sum(line.startswith('|') for line in report.splitlines()) == 6
 
     # without its uni-modal models first, it says what is missing
     env.update(WORK=str(tmp_path / 'work2'),
