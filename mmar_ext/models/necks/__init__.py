@@ -1,8 +1,13 @@
 from .action_mae import ActionMAE
+from .cross_modality_encoding import CrossModalityFeatureEncoding
+from .m_mixer import MMixer
+from .modality_context_unit import ModalityContextUnit
+from .multimodal_feature_bank import MultiModalFeatureBank
 from .pose_driven_attention import (NestingSTAttentionMap, NSTAttentionMap,
                                     PoseDrivenAttention)
 
 __all__ = [
-    'ActionMAE', 'NestingSTAttentionMap', 'NSTAttentionMap',
-    'PoseDrivenAttention'
+    'ActionMAE', 'CrossModalityFeatureEncoding', 'MMixer',
+    'ModalityContextUnit', 'MultiModalFeatureBank', 'NestingSTAttentionMap',
+    'NSTAttentionMap', 'PoseDrivenAttention'
 ]
