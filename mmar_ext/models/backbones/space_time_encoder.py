@@ -17,7 +17,9 @@ path of a torchvision-format state dict, and ``norm_eval`` /
 Other architectures reuse the pieces:
 
 * ``time_encoder=None`` returns the per-frame features ``[N, T, C]`` (for
-  models that bring their own temporal module, e.g. M-Mixer);
+  models that bring their own temporal module), and with
+  ``spatial_pool=False`` the per-frame maps ``[N, C, T, h, w]`` (M-Mixer's
+  feature extractor, paper 000 §III-A);
 * ``return_tokens=True`` returns ``(cls_L [N, C], frame tokens [N, T, C])``.
 """
 import copy
@@ -65,6 +67,9 @@ class SpaceTimeEncoder(BaseModule):
             (512 for ResNet18/34).
         return_tokens (bool): Also return the time encoder's frame tokens.
             Defaults to False.
+        spatial_pool (bool): Average-pool each frame's map (eq. (1)).
+            False (only with ``time_encoder=None``) returns the maps
+            ``[N, C, T, h, w]``. Defaults to True.
         init_cfg (dict, optional): MMEngine init config.
 
     Shape:
@@ -80,8 +85,13 @@ class SpaceTimeEncoder(BaseModule):
                  time_encoder: Optional[dict] = DEFAULT_TIME_ENCODER,
                  feat_dim: Optional[int] = None,
                  return_tokens: bool = False,
+                 spatial_pool: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if not spatial_pool and time_encoder is not None:
+            raise ValueError('spatial_pool=False needs time_encoder=None: '
+                             'the time encoder takes pooled frame features')
+        self.spatial_pool = spatial_pool
         self.space_encoder = MODELS.build(copy.deepcopy(space_encoder))
         if feat_dim is None:
             feat_dim = getattr(self.space_encoder, 'feat_dim', None)
@@ -100,7 +110,7 @@ class SpaceTimeEncoder(BaseModule):
 
     def encode_frames(self, x: torch.Tensor) -> torch.Tensor:
         """Eq. (1): clips ``[N, C0, T, H, W]`` -> frame features
-        ``[N, T, C]``."""
+        ``[N, T, C]`` (maps ``[N, C, T, h, w]`` without ``spatial_pool``)."""
         if x.ndim != 5:
             raise ValueError(f'expected [N, C, T, H, W], got {tuple(x.shape)}')
         n, c0, t, h, w = x.shape
@@ -108,6 +118,11 @@ class SpaceTimeEncoder(BaseModule):
         feats = self.space_encoder(frames)
         if isinstance(feats, (tuple, list)):
             feats = feats[-1]
+        if not self.spatial_pool:
+            if feats.ndim != 4:
+                raise ValueError('spatial_pool=False needs a [N*T, C, h, w] '
+                                 f'map, got {tuple(feats.shape)}')
+            return feats.view(n, t, *feats.shape[1:]).transpose(1, 2)
         if feats.ndim == 4:
             feats = feats.mean(dim=(2, 3))  # avgpool
         elif feats.ndim != 2:
