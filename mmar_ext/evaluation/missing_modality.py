@@ -112,57 +112,20 @@ def mean_delta(rows: Sequence[Dict]) -> Optional[float]:
     return sum(deltas) / len(deltas) if deltas else None
 
 
-#: What a missing modality means, per component class name (paper 001,
-#: Tables 4 / 5; seed 002 for EPAM-Net). The neck decides first (it changes
-#: what the head gets), then the head.
-NECK_POLICIES = {
-    'ActionMAE': 'absent encoders not run; their tokens reconstructed by '
-    'ActionMAE from the present ones (dummy token at the slot)',
-    'PoseDrivenAttention': 'RGB alone: RGB head without the pose-driven '
-    'attention; pose alone: pose head',
-}
-HEAD_POLICIES = {
-    'SumFusionHead': 'absent modalities left out of the sum of logits',
-    'ConcatFusionHead': 'FC split per modality, bias divided by the number '
-    'of modalities (footnote 3)',
-    'TransformerFusionHead': 'absent tokens left out of the fusion sequence',
-}
-CONCAT_FULL_BIAS_POLICY = 'FC split per modality, full bias'
 DEFAULT_POLICY = ('absent encoders not run; the head fuses the present '
                   'modalities')
 
 
-def _parts(module) -> list:
-    """``module`` and its submodules (``[module]`` for a non-Module)."""
-    if module is None:
-        return []
-    return list(module.modules()) if hasattr(module, 'modules') \
-        else [module]
-
-
 def missing_modality_policy(model) -> str:
-    """What a missing modality means for ``model``, from what it is built
-    of (class names, so that nothing has to be imported):
-
-    * neck ``ActionMAE`` -- the absent tokens are reconstructed;
-    * neck ``PoseDrivenAttention`` (EPAM-Net) -- RGB alone skips the
-      attention, pose alone is the pose head;
-    * head ``SumFusionHead`` / ``ConcatFusionHead`` (``missing_bias``
-      'split': footnote 3, 'full': the whole bias) /
-      ``TransformerFusionHead``;
-    * anything else: the generic recognizer behaviour.
-    """
+    """What a missing modality means for ``model``: the
+    ``missing_modality_policy`` its neck declares (it changes what the head
+    gets: ``ActionMAE``, ``PoseDrivenAttention``), else its head's (the
+    fusion heads), else the generic recognizer behaviour."""
     if is_model_wrapper(model):
         model = model.module
-    for part in _parts(getattr(model, 'neck', None)):
-        policy = NECK_POLICIES.get(type(part).__name__)
-        if policy is not None:
+    for part in ('neck', 'cls_head'):
+        policy = getattr(getattr(model, part, None),
+                         'missing_modality_policy', None)
+        if policy:
             return policy
-    for part in _parts(getattr(model, 'cls_head', None)):
-        name = type(part).__name__
-        if name == 'ConcatFusionHead' and \
-                getattr(part, 'missing_bias', 'split') == 'full':
-            return CONCAT_FULL_BIAS_POLICY
-        if name in HEAD_POLICIES:
-            return HEAD_POLICIES[name]
     return DEFAULT_POLICY

@@ -224,6 +224,9 @@ class SumFusionHead(BaseFusionHead):
             a ``{modality: width}`` dict.
     """
 
+    #: What a missing modality means (the robustness report names it).
+    missing_modality_policy = 'absent modalities left out of the sum of logits'
+
     def __init__(self, num_classes: int, modalities: Sequence[str],
                  loss_per_modality: bool = False, **kwargs) -> None:
         super().__init__(num_classes, modalities, **kwargs)
@@ -296,6 +299,10 @@ class ConcatFusionHead(BaseFusionHead):
             raise ValueError(f'missing_bias must be split|full, '
                              f'got {missing_bias!r}')
         self.missing_bias = missing_bias
+        self.missing_modality_policy = (
+            'FC split per modality, bias divided by the number of '
+            'modalities (footnote 3)' if missing_bias == 'split' else
+            'FC split per modality, full bias')
         self.fc_cls = nn.Linear(self.in_channels * self.num_modalities,
                                 num_classes)
 
@@ -351,6 +358,9 @@ class TransformerFusionHead(BaseFusionHead):
     Missing modalities are simply left out of the token sequence (per
     sample: masked out of the attention).
     """
+
+    #: What a missing modality means (the robustness report names it).
+    missing_modality_policy = 'absent tokens left out of the fusion sequence'
 
     def __init__(self,
                  num_classes: int,

@@ -91,6 +91,11 @@ class ActionMAE(BaseModule):
         init_std (float): Std of the memory / dummy tokens. Defaults to 0.02.
     """
 
+    #: What a missing modality means (the robustness report names it).
+    missing_modality_policy = (
+        'absent encoders not run; their tokens reconstructed by ActionMAE '
+        'from the present ones (dummy token at the slot)')
+
     def __init__(self,
                  modalities: Sequence[str],
                  embed_dims: int = 512,

@@ -144,6 +144,10 @@ class PoseDrivenAttention(BaseModule):
             ``MultiModalSampleFrames``. Defaults to 0.
     """
 
+    #: What a missing modality means (the robustness report names it).
+    missing_modality_policy = ('RGB alone: RGB head without the pose-driven '
+                               'attention; pose alone: pose head')
+
     def __init__(self,
                  attention: dict = dict(type='NestingSTAttentionMap'),
                  rgb: str = 'rgb',
