@@ -289,7 +289,14 @@ def test_mmixer_gradients_reach_every_parameter(n):
 def test_mmixer_rejects_bad_input():
     neck = MMixer(('rgb', 'depth'), embed_dims=D,
                   cfem=dict(num_heads=2, num_tokens=4))
-    with pytest.raises(KeyError):
-        neck({'rgb': torch.randn(1, D, T, *HW)})
+    with pytest.raises(KeyError, match='ir'):
+        neck({'rgb': torch.randn(1, D, T, *HW),
+              'ir': torch.randn(1, D, T, *HW)})
+    with pytest.raises(ValueError, match='maps'):
+        neck({'rgb': torch.randn(1, D, T, 4)})
+    with pytest.raises(ValueError, match='temporal must be one of'):
+        MMixer(('rgb', 'depth'), temporal='rnn')
+    with pytest.raises(ValueError, match='stream_outputs'):
+        MMixer(('rgb', 'depth'), stream_outputs=('ir', ))
     with pytest.raises(ValueError, match='at least 10 frames'):
         neck(maps(('rgb', 'depth'), t=8))

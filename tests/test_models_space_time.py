@@ -214,6 +214,24 @@ def test_loss_reaches_every_parameter(fusion, modalities):
             assert p.grad.abs().sum() > 0, name
 
 
+def test_frozen_modules_get_no_gradient_and_stay_in_eval_mode():
+    model = build(recognizer_cfg(frozen_modules=('backbone.rgb', )))
+    model.train()
+    assert not model.backbone['rgb'].training
+    assert model.backbone['depth'].training and model.cls_head.training
+    bn = model.backbone['rgb'].space_encoder.conv1.bn
+    before = bn.running_mean.clone()
+    losses = model(clips(), samples(), mode='loss')
+    losses['loss_cls'].backward()
+    torch.testing.assert_close(bn.running_mean, before)  # stats kept
+    for name, p in model.named_parameters():
+        frozen = name.startswith('backbone.rgb.')
+        assert p.requires_grad is not frozen, name
+        assert (p.grad is None) is frozen, name
+    with pytest.raises(ValueError, match="no submodule 'nek'"):
+        build(recognizer_cfg(frozen_modules=('nek', )))
+
+
 @pytest.mark.parametrize('fusion', FUSIONS)
 def test_predict_and_tensor_modes(fusion):
     model = build(recognizer_cfg(fusion))

@@ -220,6 +220,8 @@ class SumFusionHead(BaseFusionHead):
             logged as ``<m>_loss_cls``), instead of the cross-entropy of the
             summed logits. Inference sums the logits either way.
             Defaults to False.
+        bias (bool): Biases in the per-modality classifiers. Defaults to
+            True (M-Mixer's per-stream classifiers, eq. 22, have none).
         **kwargs: :class:`BaseFusionHead` arguments; ``in_channels`` may be
             a ``{modality: width}`` dict.
     """
@@ -228,11 +230,12 @@ class SumFusionHead(BaseFusionHead):
     missing_modality_policy = 'absent modalities left out of the sum of logits'
 
     def __init__(self, num_classes: int, modalities: Sequence[str],
-                 loss_per_modality: bool = False, **kwargs) -> None:
+                 loss_per_modality: bool = False, bias: bool = True,
+                 **kwargs) -> None:
         super().__init__(num_classes, modalities, **kwargs)
         self.loss_per_modality = loss_per_modality
         self.fc_cls = nn.ModuleDict({
-            m: nn.Linear(self.channels_of(m), num_classes)
+            m: nn.Linear(self.channels_of(m), num_classes, bias=bias)
             for m in self.modalities
         })
 

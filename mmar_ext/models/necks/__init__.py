@@ -1,13 +1,17 @@
 from .action_mae import ActionMAE
 from .cross_modality_encoding import CrossModalityFeatureEncoding
 from .m_mixer import MMixer
+from .m_mixer_substitutes import (GRUFusion, RecurrentSequenceEncoder,
+                                  TransformerFusion,
+                                  TransformerSequenceEncoder)
 from .modality_context_unit import ModalityContextUnit
 from .multimodal_feature_bank import MultiModalFeatureBank
 from .pose_driven_attention import (NestingSTAttentionMap, NSTAttentionMap,
                                     PoseDrivenAttention)
 
 __all__ = [
-    'ActionMAE', 'CrossModalityFeatureEncoding', 'MMixer',
+    'ActionMAE', 'CrossModalityFeatureEncoding', 'GRUFusion', 'MMixer',
     'ModalityContextUnit', 'MultiModalFeatureBank', 'NestingSTAttentionMap',
-    'NSTAttentionMap', 'PoseDrivenAttention'
+    'NSTAttentionMap', 'PoseDrivenAttention', 'RecurrentSequenceEncoder',
+    'TransformerFusion', 'TransformerSequenceEncoder'
 ]

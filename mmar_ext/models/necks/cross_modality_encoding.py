@@ -12,6 +12,12 @@ reads the other modalities' tokens with a learnable query ``q^i``::
 
 The positional embedding is added to the KEYS only, never to the values.
 
+Missing modalities (``present`` [B, N] bool, False = absent; the neck's
+test-time policy): the decoding block of modality ``i`` attends to the
+tokens of the PRESENT other modalities only (a key padding mask; the
+positional table keeps its blocks, so a present modality's tokens keep
+their positions), and ``g^i = 0`` when no other modality is present.
+
 Choices where the paper is silent (each a switch):
 
 * ``kernel_size=(4, 1, 1)``, ``stride=(2, 1, 1)`` (§III-C); Table V's
@@ -72,8 +78,9 @@ class CrossModalityFeatureEncoding(BaseModule):
         init_std (float): Std of the query and learnable positions.
 
     Shapes:
-        ``forward(feats)`` with a list (or dict, in its order) of ``N`` maps
-        [B, d_h, T, h, w] -> list of ``N`` tensors ``g^i`` [B, d_h].
+        ``forward(feats, present=None)`` with a list (or dict, in its order)
+        of ``N`` maps [B, d_h, T, h, w] (``present`` [B, N] bool or None)
+        -> list of ``N`` tensors ``g^i`` [B, d_h].
     """
 
     def __init__(self,
@@ -200,18 +207,27 @@ class CrossModalityFeatureEncoding(BaseModule):
                 f'tokens per modality (h*w, or T\' with spatial pooling)')
         return self.pos_embed[index]
 
-    def decode(self, index: int, content: torch.Tensor) -> torch.Tensor:
-        """Decoding block (20): ``c^i`` [B, L, d] -> ``g^i`` [B, d]."""
+    def decode(self, index: int, content: torch.Tensor,
+               ignore: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Decoding block (20): ``c^i`` [B, L, d] -> ``g^i`` [B, d].
+
+        ``ignore`` [B, L] bool marks tokens to leave out (each row must keep
+        one)."""
         if self.decoder == 'pool':
-            return content.mean(1)
+            if ignore is None:
+                return content.mean(1)
+            keep = (~ignore).to(content)[..., None]
+            return (content * keep).sum(1) / keep.sum(1)
         q = self.queries[index].expand(content.shape[0], 1, -1)
         pos = self.position(index, content.shape[1], content)
         key = content if pos is None else content + pos
-        out, _ = self.attns[index](q, key, content, need_weights=False)
+        out, _ = self.attns[index](q, key, content, key_padding_mask=ignore,
+                                   need_weights=False)
         return self.norms[index](out + q)[:, 0]
 
     def forward(self, feats: Union[Dict[str, torch.Tensor],
-                                   Sequence[torch.Tensor]]
+                                   Sequence[torch.Tensor]],
+                present: Optional[torch.Tensor] = None
                 ) -> List[torch.Tensor]:
         feats = list(feats.values()) if isinstance(feats, dict) \
             else list(feats)
@@ -219,8 +235,17 @@ class CrossModalityFeatureEncoding(BaseModule):
             raise ValueError(f'expected {self.num_modalities} modalities, '
                              f'got {len(feats)}')
         tokens = [self.encode(j, x) for j, x in enumerate(feats)]
-        return [
-            self.decode(
-                i, torch.cat([t for j, t in enumerate(tokens) if j != i], 1))
-            for i in range(self.num_modalities)
-        ]
+        contents = []
+        for i in range(self.num_modalities):
+            others = [j for j in range(self.num_modalities) if j != i]
+            content = torch.cat([tokens[j] for j in others], 1)
+            if present is None or bool(present[:, others].all()):
+                contents.append(self.decode(i, content))
+                continue
+            absent = ~present[:, others].bool().to(content.device)
+            alone = absent.all(1)  # no other modality: zero content
+            ignore = (absent & ~alone[:, None]).repeat_interleave(
+                tokens[0].shape[1], 1)
+            g = self.decode(i, content, ignore if bool(ignore.any()) else None)
+            contents.append(torch.where(alone[:, None], 0., g))
+        return contents

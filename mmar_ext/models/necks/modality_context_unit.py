@@ -38,9 +38,11 @@ Submodules are named after the equations (``proj_f``, ``norm_f``, ...,
 ``cand``/``norm_h``) so that a forward hook on a norm layer can force a gate
 (the tests force ``s_t = 1`` and ``z_t`` open/closed this way).
 
-Not implemented (Table II Exp. II "replacing [the mix module] with simple
-concatenation"): the paper does not say how the ``2 d_h`` concatenation
-enters eq. 15-18 (a projection? wider gates?); left open.
+* Table II Exp. II "replacing [the mix module] with simple concatenation"
+  (``mix='concat'``): the paper does not say how the ``2 d_h``-wide
+  concatenation enters the ``d_h``-wide sums of eq. 15-18. Our reading: the
+  mix module's own matrix projects it, ``f~_t = W_s [f_bar_t || g_bar]`` --
+  eq. 13-14 without the gate ``s_t`` and its LN (same parameter count).
 """
 from typing import Optional
 
@@ -68,6 +70,8 @@ class ModalityContextUnit(BaseModule):
         norm (bool): Use the LayerNorms of eq. 11-18. Defaults to True.
         share_gate_weights (bool): One matrix (and LN) for both ``r_t`` and
             ``z_t`` instead of ``W_hr`` and ``W_hz``. Defaults to False.
+        mix (str): ``'gate'`` (eq. 13-14) or ``'concat'`` (Table II Exp.
+            II: ``f~_t = W_s [f_bar_t || g_bar]``). Defaults to ``'gate'``.
         init_cfg (dict, optional): MMEngine init config.
 
     Shapes:
@@ -80,10 +84,14 @@ class ModalityContextUnit(BaseModule):
                  content_channels: Optional[int] = None,
                  norm: bool = True,
                  share_gate_weights: bool = False,
+                 mix: str = 'gate',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if mix not in ('gate', 'concat'):
+            raise ValueError(f"mix must be 'gate' or 'concat', got {mix!r}")
         d = embed_dims
         self.embed_dims = d
+        self.mix_type = mix
         self.in_channels = in_channels or d
         self.content_channels = content_channels or d
         self.share_gate_weights = share_gate_weights
@@ -93,7 +101,7 @@ class ModalityContextUnit(BaseModule):
         self.proj_g = nn.Linear(self.content_channels, d, bias=False)
         self.norm_g = _norm(d, norm)
         self.mix = nn.Linear(2 * d, d, bias=False)
-        self.norm_s = _norm(d, norm)
+        self.norm_s = _norm(d, norm) if mix == 'gate' else None
         # reset / update modules (15)-(18)
         self.gate_r = nn.Linear(d, d, bias=False)
         self.norm_r = _norm(d, norm)
@@ -118,6 +126,8 @@ class ModalityContextUnit(BaseModule):
         ``s_t`` does not depend on ``h``, so all steps are mixed at once.
         """
         g_bar = g_bar[:, None].expand_as(f_bar)
+        if self.mix_type == 'concat':
+            return self.mix(torch.cat([f_bar, g_bar], -1))
         s = torch.sigmoid(self.norm_s(self.mix(torch.cat([f_bar, g_bar], -1))))
         return s * f_bar + (1 - s) * g_bar
 

@@ -28,6 +28,10 @@ Readings and choices (the paper is silent where marked):
 * the bank is updated for ``t = 1..T`` over all steps of the MCU outputs;
   the same ``T`` for all modalities (they are sampled alike, §IV-B).
 
+A modality missing at test time (``present`` [B, N] bool, False = absent)
+contributes a zero block ``h^_t^i = 0`` to ``c_t`` (the bank's width stays
+``d_h``).
+
 Parameter count (Table VI: "feature bank 4.10K"): ``M^(0)`` (``K d_h``) plus
 ``W_r`` (``K``) = 8 x 512 + 8 = 4,104 at ``d_h = 512``; the reductions
 ``W_h^i`` and ``W_u`` are not counted there.
@@ -59,8 +63,10 @@ class MultiModalFeatureBank(BaseModule):
         init_cfg (dict, optional): MMEngine init config.
 
     Shapes:
-        ``forward([h^1, ..., h^N])`` with ``h^i`` [B, T, d_h] -> ``h_T``
-        [B, d_h] (and ``M^(T)`` [B, K, d_h] with ``return_memory=True``).
+        ``forward([h^1, ..., h^N], present=None)`` with ``h^i``
+        [B, T, d_h] (``present`` [B, N] bool: absent ones give zero blocks)
+        -> ``h_T`` [B, d_h] (and ``M^(T)`` [B, K, d_h] with
+        ``return_memory=True``).
     """
 
     def __init__(self,
@@ -109,6 +115,7 @@ class MultiModalFeatureBank(BaseModule):
         return torch.sigmoid(torch.einsum('bkd,bd->bk', memory, content))
 
     def forward(self, hidden: Sequence[torch.Tensor],
+                present: Optional[torch.Tensor] = None,
                 return_memory: bool = False):
         hidden = list(hidden)
         if len(hidden) != self.num_modalities:
@@ -120,7 +127,11 @@ class MultiModalFeatureBank(BaseModule):
             raise ValueError(f'expected N sequences [B, T, {self.embed_dims}]'
                              f' of one shape, got {sorted(shapes)}')
         # (4) and the concatenation, all steps at once: [B, T, d]
-        content = torch.cat([w(h) for w, h in zip(self.reduce, hidden)], -1)
+        reduced = [w(h) for w, h in zip(self.reduce, hidden)]
+        if present is not None:
+            reduced = [r * present[:, i, None, None].to(r)
+                       for i, r in enumerate(reduced)]
+        content = torch.cat(reduced, -1)
         batch, steps = content.shape[:2]
         memory = self.memory[None].expand(batch, -1, -1)
         for t in range(steps):

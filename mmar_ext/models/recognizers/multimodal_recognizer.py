@@ -105,6 +105,13 @@ class MultiModalRecognizer(BaseRecognizer):
             head tensors were loaded from which file. ``load_from`` and
             ``--resume`` still override this: the runner loads them after
             ``init_weights``. Defaults to None (nothing loaded).
+        frozen_modules (Sequence[str]): Submodules (dotted names, e.g.
+            ``('backbone', 'neck')`` or ``('backbone.rgb', )``) that are not
+            trained: their parameters get ``requires_grad=False`` and they
+            stay in eval mode (BatchNorm statistics and dropout frozen too)
+            whatever ``train()`` is called with. E.g. M-Mixer's per-stream
+            classifiers (paper 000, eq. 22-23) are trained "while the whole
+            weights of M-Mixer network are fixed". Defaults to ().
     """
 
     def __init__(self,
@@ -116,8 +123,8 @@ class MultiModalRecognizer(BaseRecognizer):
                  data_preprocessor: Optional[dict] = None,
                  input_key: str = '{}_imgs',
                  modalities: Optional[Sequence[str]] = None,
-                 stream_checkpoints: Optional[Dict[str, str]] = None
-                 ) -> None:
+                 stream_checkpoints: Optional[Dict[str, str]] = None,
+                 frozen_modules: Sequence[str] = ()) -> None:
         backbone = copy.deepcopy(dict(backbone))
         if 'type' not in backbone:
             backbone = dict(type='ModalityEncoders', encoders=backbone)
@@ -184,6 +191,31 @@ class MultiModalRecognizer(BaseRecognizer):
             raise ValueError(f'stream_checkpoints: unknown modalities '
                              f'{unknown}; the model has {self.modalities}')
         self.stream_checkpoints = stream_checkpoints
+        self.frozen_modules = self._freeze(frozen_modules)
+
+    # ------------------------------------------------------------------
+    def _freeze(self, names: Sequence[str]) -> Tuple[str, ...]:
+        names = (names, ) if isinstance(names, str) else tuple(names)
+        for name in names:
+            try:
+                module = self.get_submodule(name)
+            except AttributeError:
+                children = [n for n, _ in self.named_children()]
+                raise ValueError(
+                    f'frozen_modules: the model has no submodule {name!r} '
+                    f'(top level: {children})') from None
+            for p in module.parameters():
+                p.requires_grad_(False)
+            module.eval()
+        return names
+
+    def train(self, mode: bool = True):
+        """``nn.Module.train``, keeping :attr:`frozen_modules` in eval
+        mode."""
+        super().train(mode)
+        for name in getattr(self, 'frozen_modules', ()):
+            self.get_submodule(name).eval()
+        return self
 
     # ------------------------------------------------------------------
     # initialisation of each stream from its own checkpoint
