@@ -27,9 +27,24 @@ TORCHVISION_FC = 512 * 1000 + 1000
 PAPER_NTU60, PAPER_NTU120 = 54.68e6, 54.71e6
 
 
-def _configs():
+#: the ablation configs (paper 000, Tables III-IV): name suffix -> the
+#: neck's content, fusion and stream outputs, and the head's modalities
+VARIANTS = {
+    'mcu-only': ('pool', 'concat', (), ('rgb', 'depth')),
+    'mcu-bank': ('pool', 'bank', (), ('mixed', )),
+    'mcu-cfem': ('cfem', 'concat', (), ('rgb', 'depth')),
+    'streams': ('cfem', 'bank', ('rgb', 'depth'), ('rgb', 'depth')),
+}
+
+
+def _all_configs():
     paths = sorted(glob.glob(osp.join(ROOT, 'configs', 'm_mixer_*.py')))
     return [p for p in paths if '_synth' not in osp.basename(p)]
+
+
+def _configs():
+    return [p for p in _all_configs()
+            if osp.basename(p)[:-3].rsplit('_', 1)[-1] not in VARIANTS]
 
 
 def _load(path):
@@ -64,6 +79,28 @@ def test_the_six_paper_configs_are_there():
         'm_mixer_ntu60_xsub_rgb-depth_r18.py',
         'm_mixer_nwucla_xview_rgb-depth.py',
     ]
+
+
+@pytest.mark.parametrize(
+    'path', [p for p in _all_configs() if p not in _configs()] + sorted(
+        glob.glob(osp.join(ROOT, 'configs', 'm_mixer_synth_*_*.py'))),
+    ids=osp.basename)
+def test_ablation_configs_switch_what_their_names_say(path):
+    name = osp.basename(path)
+    content, fusion, streams, head_mods = VARIANTS[name[:-3].rsplit(
+        '_', 1)[-1]]
+    cfg = _load(path)
+    model = _build(cfg)
+    neck = model.neck
+    assert (neck.content, neck.fusion, neck.stream_outputs) == (
+        content, fusion, streams), name
+    assert tuple(model.cls_head.modalities) == head_mods, name
+    if streams:  # eq. 22-23: bias-free FCs on a frozen M-Mixer
+        assert model.frozen_modules == ('backbone', 'neck')
+        assert all(fc.bias is None for fc in model.cls_head.fc_cls.values())
+        assert model.cls_head.loss_per_modality
+        assert cfg.load_from.endswith('.pth')
+        assert not any(p.requires_grad for p in neck.parameters())
 
 
 @pytest.mark.parametrize('path', _configs(), ids=osp.basename)
