@@ -70,3 +70,11 @@ def test_cli_uses_the_config_dicts():
                          '--device', 'cpu', '--clip-len', '6', '--size', '64',
                          '--input-shape', 'pose=17,18,16,16'])
     assert 'rgb 3x6x64x64, pose 17x18x16x16' in out.getvalue()
+
+
+def test_m_mixer_flops_are_counted():
+    """The M-Mixer neck runs under MMEngine's FLOP counter, which traces
+    the model (its shapes are tensors there)."""
+    model = complexity.build_model('configs/m_mixer_synth_rgb-depth.py')
+    shapes = dict(rgb=(3, 8, 64, 64), depth=(3, 8, 64, 64))
+    assert complexity.count_flops(model, shapes=shapes) > 0

@@ -149,7 +149,7 @@ class TransformerSequenceEncoder(BaseModule):
 
 def _check_hidden(hidden: Sequence[torch.Tensor], num: int,
                   dims: int) -> None:
-    shapes = {tuple(h.shape) for h in hidden}
+    shapes = {tuple(int(s) for s in h.shape) for h in hidden}  # ints when traced
     if len(hidden) != num or len(shapes) != 1 or hidden[0].dim() != 3 or \
             hidden[0].shape[-1] != dims:
         raise ValueError(f'expected {num} sequences [B, T, {dims}] of one '

@@ -121,7 +121,7 @@ class MultiModalFeatureBank(BaseModule):
         if len(hidden) != self.num_modalities:
             raise ValueError(f'expected {self.num_modalities} sequences, got '
                              f'{len(hidden)}')
-        shapes = {tuple(h.shape) for h in hidden}
+        shapes = {tuple(int(s) for s in h.shape) for h in hidden}  # ints when traced
         if len(shapes) != 1 or hidden[0].dim() != 3 or \
                 hidden[0].shape[-1] != self.embed_dims:
             raise ValueError(f'expected N sequences [B, T, {self.embed_dims}]'
