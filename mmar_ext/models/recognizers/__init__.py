@@ -1,3 +1,4 @@
 from .multimodal_recognizer import MultiModalRecognizer
+from .tsmf import TSMFRecognizer
 
-__all__ = ['MultiModalRecognizer']
+__all__ = ['MultiModalRecognizer', 'TSMFRecognizer']

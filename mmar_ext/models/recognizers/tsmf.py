@@ -1,0 +1,343 @@
+"""TSMF: teacher-student multimodal fusion (paper 003, Fig. 2, eq. 1-11).
+
+* **Teacher** ``G_T`` (eq. 2-3, 8): a complete MMAction2 ``RecognizerGCN``
+  (stock ``STGCN`` + ``GCNHead``) on the 3D joints, trained first (stage 1,
+  its own config) and loaded from ``teacher_checkpoint`` in stage 2. Eq. 3
+  normalises the adjacency as ``Lambda^-1/2 A Lambda^-1/2`` with
+  ``alpha = 0.001``; the authors' code -- like MMAction2's ``Graph`` --
+  uses ``normalize_digraph``: we keep MMAction2's graph.
+* **Spatial weights** ``p_j`` (eq. 4): :class:`JointSpatialWeights` on the
+  teacher's last ST-GCN map, one per mosaic row (body part), no gradient.
+* **Student** ``G_S`` (eq. 5-6, 9): a 2D CNN (ResNet18) + head on the ROI
+  mosaic of ``SkeletonROIMosaic``, whose rows are multiplied by the part
+  weights: ``X'_j = p_j X^_j`` (eq. 6). ``weight_space='normalized'`` (the
+  authors' code) scales the mean/std-normalised mosaic;
+  ``'raw'`` scales the pixels before the normalisation (eq. 6 on the image:
+  ``(p X - mean) / std``). Eq. 9's ``+ X'`` is ResNet's residual notation.
+* **Ensemble** (eq. 1): ``y = s_T + lambda s_S`` on logits
+  (``fuse='logit'``; ``'prob'`` adds softmax probabilities), ``lambda =
+  ensemble_weight`` (1, the authors' code; the paper gives no value).
+  ``test_cfg=dict(score='ensemble' | 'teacher' | 'student')`` says which
+  score becomes ``pred_score``; every data sample also carries
+  ``teacher_score``, ``student_score`` and ``ensemble_score``
+  (probabilities), so one ``--dump`` holds all three.
+* **Training** (eq. 7, 10-11), cross-entropy only:
+  ``teacher_mode='eval'`` (Table 2 row 4, "○", the default): the teacher is
+  fixed -- ``requires_grad=False`` and eval mode whatever ``train()`` is
+  called with (BatchNorm statistics and dropout frozen) -- and the loss is
+  ``L_X``; ``'train'`` (row 3, "✓"): the teacher trains too, the loss is
+  ``L_P + lambda L_X`` and ``p`` is detached (two independent objectives);
+  ``use_weights=False`` (row 2): the student sees the plain mosaic.
+
+Inputs (``MultiModalDataPreprocessor`` keys): ``teacher_key`` (default
+``'keypoint'``) ``[B, num_clips, M, T, V, C]`` as MMAction2's GCN pipelines
+give it, and ``student_key`` (default ``'roi_imgs'``) ``[B, n, 3, H, W]``;
+each data sample's metainfo ``roi_cells`` (from ``SkeletonROIMosaic``)
+places the part rows.
+"""
+import warnings
+from typing import Dict, Optional
+
+import torch
+from mmengine.runner import CheckpointLoader
+
+from mmaction.models.recognizers.base import BaseRecognizer
+from mmaction.registry import MODELS
+from mmaction.utils import OptSampleList, SampleList
+from ...datasets.transforms.roi_mosaic import roi_weight_map
+
+SCORES = ('ensemble', 'teacher', 'student')
+
+
+@MODELS.register_module()
+class TSMFRecognizer(BaseRecognizer):
+    """Teacher (ST-GCN on skeletons) + student (CNN on weighted ROI mosaics).
+
+    Args:
+        teacher (dict): The stage-1 skeleton model, a ``RecognizerGCN``
+            config (its ``data_preprocessor`` is not used).
+        backbone (dict): Student backbone (2D), e.g. MMAction2's
+            ``ResNet(depth=18)``.
+        cls_head (dict): Student head, e.g. ``TSNHead`` without dropout.
+        joint_weights (dict, optional): :class:`JointSpatialWeights` config.
+        teacher_checkpoint (str, optional): Stage-1 checkpoint (path or
+            URL): its ``backbone.*`` / ``cls_head.*`` tensors (or
+            ``teacher.*`` of a TSMF checkpoint) fill the teacher in
+            :meth:`init_weights`; every teacher tensor must be there.
+            Training needs it (:meth:`init_weights` raises without).
+        teacher_mode (str): ``'eval'`` (fixed teacher) or ``'train'``.
+        use_weights (bool): Weight the mosaic rows by ``p``. Defaults to
+            True.
+        weight_space (str): ``'normalized'`` or ``'raw'``.
+        ensemble_weight (float): ``lambda`` of eq. 1 (and 7). Defaults to 1.
+        fuse (str): ``'logit'`` or ``'prob'``.
+        teacher_key, student_key (str): Input keys.
+        train_cfg (dict, optional): Unused.
+        test_cfg (dict, optional): ``score``: which score is ``pred_score``.
+        data_preprocessor (dict, optional): ``MultiModalDataPreprocessor``.
+    """
+
+    def __init__(self,
+                 teacher: dict,
+                 backbone: dict,
+                 cls_head: dict,
+                 joint_weights: Optional[dict] = None,
+                 teacher_checkpoint: Optional[str] = None,
+                 teacher_mode: str = 'eval',
+                 use_weights: bool = True,
+                 weight_space: str = 'normalized',
+                 ensemble_weight: float = 1.,
+                 fuse: str = 'logit',
+                 teacher_key: str = 'keypoint',
+                 student_key: str = 'roi_imgs',
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None) -> None:
+        for name, value, choices in (
+                ('teacher_mode', teacher_mode, ('eval', 'train')),
+                ('weight_space', weight_space, ('normalized', 'raw')),
+                ('fuse', fuse, ('logit', 'prob')),
+                ('test_cfg.score', (test_cfg or {}).get('score', 'ensemble'),
+                 SCORES)):
+            if value not in choices:
+                raise ValueError(f'{name} must be one of {choices}, got '
+                                 f'{value!r}')
+        if not ensemble_weight >= 0:
+            raise ValueError(f'ensemble_weight (lambda of eq. 1) must be >= '
+                             f'0, got {ensemble_weight}')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(
+            backbone=backbone,
+            cls_head=cls_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor)
+        self.teacher = MODELS.build(teacher)
+        t_classes = getattr(self.teacher.cls_head, 'num_classes', None)
+        if t_classes != self.cls_head.num_classes:
+            raise ValueError(
+                f'the teacher has {t_classes} classes and the student '
+                f'{self.cls_head.num_classes}: they must classify the same '
+                'actions (eq. 1 adds their scores)')
+        self.joint_weights = MODELS.build(
+            joint_weights or dict(type='JointSpatialWeights'))
+        self.teacher_checkpoint = teacher_checkpoint
+        self.teacher_mode = teacher_mode
+        self.use_weights = use_weights
+        self.weight_space = weight_space
+        self.ensemble_weight = float(ensemble_weight)
+        self.fuse = fuse
+        self.teacher_key = teacher_key
+        self.student_key = student_key
+        self.score = (test_cfg or {}).get('score', 'ensemble')
+        if teacher_mode == 'eval':
+            for p in self.teacher.parameters():
+                p.requires_grad_(False)
+            self.teacher.eval()
+
+    # ------------------------------------------------------------------
+    def train(self, mode: bool = True):
+        """``nn.Module.train``; a fixed teacher stays in eval mode."""
+        super().train(mode)
+        if getattr(self, 'teacher_mode', 'eval') == 'eval':
+            self.teacher.eval()
+        return self
+
+    def init_weights(self) -> None:
+        """The student's own initialisation, then the stage-1 teacher."""
+        super().init_weights()
+        if not self.teacher_checkpoint:
+            raise ValueError(
+                'TSMF stage 2 starts from the stage-1 teacher: set '
+                'model.teacher_checkpoint to the checkpoint of its '
+                'skeleton config (configs/tsmf_*_teacher.py)')
+        self.load_teacher(self.teacher_checkpoint)
+
+    def load_teacher(self, checkpoint: str) -> None:
+        """Copy the teacher's tensors from a stage-1 (``RecognizerGCN``) or
+        TSMF checkpoint; a missing tensor or a shape mismatch raises."""
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint,
+                                                map_location='cpu')
+        state = ckpt.get('state_dict', ckpt)
+        if any(k.startswith('teacher.') for k in state):
+            state = {k[len('teacher.'):]: v for k, v in state.items()
+                     if k.startswith('teacher.')}
+        own = self.teacher.state_dict()
+        missing = [k for k in own if k not in state]
+        wrong = [k for k in own if k in state
+                 and tuple(state[k].shape) != tuple(own[k].shape)]
+        if missing or wrong:
+            raise ValueError(
+                f'teacher checkpoint {checkpoint} does not fit the teacher: '
+                f'missing {missing[:5]}{" ..." if len(missing) > 5 else ""}'
+                f', shape mismatch {wrong[:5]} (is it the stage-1 '
+                'skeleton model of the same dataset?)')
+        self.teacher.load_state_dict({k: state[k] for k in own})
+
+    # ------------------------------------------------------------------
+    def _inputs(self, inputs: Dict[str, torch.Tensor]):
+        if not isinstance(inputs, dict) or self.teacher_key not in inputs \
+                or self.student_key not in inputs:
+            got = list(inputs) if isinstance(inputs, dict) else \
+                type(inputs).__name__
+            raise KeyError(f'TSMF takes {{{self.teacher_key!r}: skeletons, '
+                           f'{self.student_key!r}: ROI mosaics}}, got {got}')
+        return inputs[self.teacher_key], inputs[self.student_key]
+
+    def teacher_features(self, skeleton: torch.Tensor) -> torch.Tensor:
+        """``[B, nc, M, T, V, C]`` -> ST-GCN map ``[B * nc, M, C', T', V]``."""
+        if skeleton.dim() != 6:
+            raise ValueError(f'TSMF skeletons must be [B, num_clips, M, T, '
+                             f'V, C], got {tuple(skeleton.shape)}')
+        x = skeleton.flatten(0, 1)
+        if self.teacher_mode == 'eval':
+            with torch.no_grad():
+                return self.teacher.backbone(x)
+        return self.teacher.backbone(x)
+
+    def part_weights(self, feat: torch.Tensor, batch: int,
+                     data_samples: OptSampleList = None) -> torch.Tensor:
+        """``p`` [B, P]: eq. 4 per clip, averaged over a sample's clips."""
+        p = self.joint_weights(feat.detach())
+        constant = self.joint_weights.constant
+        if bool(constant.any()):
+            clips = feat.shape[0] // batch
+            rows = sorted({int(i) // clips for i in constant.nonzero()})
+            names = [self._name(data_samples, r) for r in rows]
+            warnings.warn(f'TSMF: the teacher map of {names} is constant '
+                          '(no skeleton signal?); their ROI weights are 1')
+        return p.view(batch, -1, p.shape[-1]).mean(1)
+
+    @staticmethod
+    def _name(data_samples: OptSampleList, index: int) -> str:
+        if data_samples and index < len(data_samples):
+            meta = data_samples[index].metainfo
+            for key in ('frame_dir', 'filename'):
+                if key in meta:
+                    return str(meta[key])
+        return f'#{index}'
+
+    def weighted_mosaic(self, mosaic: torch.Tensor, p: torch.Tensor,
+                        data_samples: OptSampleList) -> torch.Tensor:
+        """``X'`` (eq. 6): each row (part) of the ``[B, n, 3, H, W]``
+        mosaics times its weight."""
+        if not self.use_weights:
+            return mosaic
+        if not data_samples or len(data_samples) != mosaic.shape[0]:
+            raise ValueError('TSMF needs one data sample per mosaic, with '
+                             'the roi_cells of SkeletonROIMosaic')
+        maps = []
+        for i, sample in enumerate(data_samples):
+            cells = sample.metainfo.get('roi_cells')
+            if cells is None:
+                raise KeyError(
+                    f'sample {self._name(data_samples, i)}: no roi_cells '
+                    'in its metainfo (pack them with PackActionInputs('
+                    "meta_keys=(..., 'roi_cells'))")
+            if len(cells['joints']) != p.shape[1]:
+                raise ValueError(
+                    f'sample {self._name(data_samples, i)}: the mosaic has '
+                    f'{len(cells["joints"])} part rows, the teacher weights '
+                    f'{p.shape[1]} joints {self.joint_weights.joints}')
+            if tuple(cells['mosaic_shape']) != tuple(mosaic.shape[-2:]):
+                raise ValueError(
+                    f'sample {self._name(data_samples, i)}: roi_cells '
+                    f'describe a {tuple(cells["mosaic_shape"])} mosaic, the '
+                    f'input is {tuple(mosaic.shape[-2:])} (no resize or crop '
+                    'may follow SkeletonROIMosaic)')
+            maps.append(torch.from_numpy(
+                roi_weight_map(cells, p[i].cpu().numpy())))
+        weight = torch.stack(maps).to(mosaic)[:, None, None]  # [B,1,1,H,W]
+        if self.weight_space == 'normalized':
+            return mosaic * weight
+        pre = self.data_preprocessor.preprocessors[self.student_key]
+        offset = (pre.mean / pre.std).to(mosaic).view(3, 1, 1)
+        return mosaic * weight + (weight - 1) * offset
+
+    def student_scores(self, mosaic: torch.Tensor) -> torch.Tensor:
+        """``[B, n, 3, H, W]`` -> logits ``[B, K]`` (averaged over n)."""
+        n = mosaic.shape[1]
+        return self.cls_head(self.backbone(mosaic.flatten(0, 1)), num_segs=n)
+
+    def extract_feat(self, inputs: Dict[str, torch.Tensor],
+                     stage: str = 'head',
+                     data_samples: OptSampleList = None,
+                     test_mode: bool = False):
+        """Teacher and student logits: ``({'teacher': [B * nc, K],
+        'student': [B, K]}, {})``."""
+        skeleton, mosaic = self._inputs(inputs)
+        batch = mosaic.shape[0]
+        feat = self.teacher_features(skeleton)
+        need_teacher_scores = test_mode or self.teacher_mode == 'train'
+        scores = dict()
+        if need_teacher_scores:
+            with torch.set_grad_enabled(self.teacher_mode == 'train'
+                                        and not test_mode):
+                scores['teacher'] = self.teacher.cls_head(feat)
+        p = self.part_weights(feat, batch, data_samples) \
+            if self.use_weights else None
+        scores['student'] = self.student_scores(
+            self.weighted_mosaic(mosaic, p, data_samples))
+        return scores, dict()
+
+    def loss(self, inputs: Dict[str, torch.Tensor],
+             data_samples: SampleList, **kwargs) -> Dict:
+        """``L_X`` (fixed teacher) or ``L_P + lambda L_X`` (eq. 7)."""
+        scores, _ = self.extract_feat(inputs, data_samples=data_samples)
+        losses = self.cls_head.loss_by_feat(scores['student'], data_samples)
+        if self.teacher_mode == 'train':
+            losses = {k: v * self.ensemble_weight if k == 'loss_cls' else v
+                      for k, v in losses.items()}
+            teacher = self.teacher.cls_head.loss_by_feat(
+                scores['teacher'], data_samples)
+            losses.update({f'teacher_{k}': v for k, v in teacher.items()})
+        return losses
+
+    def predict(self, inputs: Dict[str, torch.Tensor],
+                data_samples: SampleList, **kwargs) -> SampleList:
+        """Teacher, student and ensemble probabilities on every sample;
+        ``pred_score`` = the ``test_cfg.score`` one."""
+        scores, _ = self.extract_feat(inputs, data_samples=data_samples,
+                                      test_mode=True)
+        batch = len(data_samples)
+        teacher = scores['teacher'].view(batch, -1, scores['teacher'].shape[
+            -1]).mean(1)
+        student = scores['student']
+        if self.fuse == 'logit':
+            ensemble = (teacher + self.ensemble_weight * student).softmax(-1)
+        else:
+            ensemble = teacher.softmax(-1) + \
+                self.ensemble_weight * student.softmax(-1)
+            ensemble = ensemble / ensemble.sum(-1, keepdim=True)
+        probs = dict(teacher=teacher.softmax(-1), student=student.softmax(-1),
+                     ensemble=ensemble)
+        for i, sample in enumerate(data_samples):
+            for name, prob in probs.items():
+                sample.set_field(prob[i], f'{name}_score')
+            sample.set_pred_score(probs[self.score][i])
+            sample.set_pred_label(probs[self.score][i].argmax(-1, True))
+        return data_samples
+
+    def _forward(self, inputs: Dict[str, torch.Tensor],
+                 stage: str = 'head', data_samples: OptSampleList = None,
+                 **kwargs):
+        """Tensor mode: the ``test_cfg.score`` logits (ensemble: fused
+        logits, eq. 1)."""
+        scores, _ = self.extract_feat(inputs, data_samples=data_samples,
+                                      test_mode=True)
+        batch = scores['student'].shape[0]
+        teacher = scores['teacher'].view(batch, -1, scores['teacher'].shape[
+            -1]).mean(1)
+        if self.score == 'teacher':
+            return teacher
+        if self.score == 'student':
+            return scores['student']
+        return teacher + self.ensemble_weight * scores['student']
+
+    def forward(self, inputs, data_samples: OptSampleList = None,
+                mode: str = 'tensor', **kwargs):
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples=data_samples, **kwargs)
+        return super().forward(inputs, data_samples, mode=mode, **kwargs)
+
