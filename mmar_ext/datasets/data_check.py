@@ -73,8 +73,8 @@ class Problem:
         split (str): Split(s) the sample belongs to, comma-separated when it
             is shared (e.g. ``'val,test'``).
         sample (str): The sample name (``frame_dir``).
-        modality (str): ``'rgb'``, ``'depth'``, ``'ir'``, ``'pose'`` or
-            ``'-'`` (a dataset-level problem).
+        modality (str): ``'rgb'``, ``'depth'``, ``'ir'``, ``'pose'``,
+            ``'skeleton'`` or ``'-'`` (a dataset-level problem).
         path (str): The file or folder concerned (for pose and dataset
             problems, the annotation file when known).
         kind (str): One of :data:`MISSING`, :data:`UNREADABLE`,
@@ -237,40 +237,43 @@ def check_file(task: FileCheck) -> List[Problem]:
 # --------------------------------------------------------------------------
 # Checking the pose of one sample (in the annotation, no file)
 # --------------------------------------------------------------------------
-def pose_problems(info: Mapping) -> List[str]:
-    """Messages for malformed keypoint arrays of one data info.
+def pose_problems(info: Mapping, key: str = 'keypoint') -> List[str]:
+    """Messages for malformed joint arrays of one data info.
 
-    ``keypoint`` must be ``[M, T, V, C]``; every array of
+    ``info[key]`` must be ``[M, T, V, C]`` with ``T`` = ``total_frames``
+    (the clock frames are sampled on). For the 2D ``keypoint`` also
+    ``num_frames['pose']`` when given, and every array of
     :data:`POSE_ARRAY_KEYS` present must start with the same ``[M, T]`` and
-    hold finite values; ``T`` must equal ``total_frames`` (the clock frames
-    are sampled on) and ``num_frames['pose']`` when given.
+    hold finite values; for another key (``keypoint_3d``, the skeleton
+    modality) that array alone.
     """
-    if info.get('keypoint') is None:
-        return ['the annotation has no keypoint']
-    keypoint = np.asarray(info['keypoint'])
+    if info.get(key) is None:
+        return [f'the annotation has no {key}']
+    keypoint = np.asarray(info[key])
     if keypoint.ndim != 4:
-        return [f'keypoint has shape {keypoint.shape}, expected [M, T, V, C]']
+        return [f'{key} has shape {keypoint.shape}, expected [M, T, V, C]']
     messages = []
     length = keypoint.shape[1]
-    expected = {'total_frames': info.get('total_frames'),
-                "num_frames['pose']": (info.get('num_frames') or {}).get(
-                    'pose')}
+    expected = {'total_frames': info.get('total_frames')}
+    if key == 'keypoint':
+        expected["num_frames['pose']"] = (info.get('num_frames')
+                                          or {}).get('pose')
     for name, value in expected.items():
         if value is not None and int(value) != length:
-            messages.append(f'keypoint has {length} frames but {name} is '
+            messages.append(f'{key} has {length} frames but {name} is '
                             f'{int(value)}')
-    for key in POSE_ARRAY_KEYS:
-        if info.get(key) is None:
+    for array_key in POSE_ARRAY_KEYS if key == 'keypoint' else (key, ):
+        if info.get(array_key) is None:
             continue
-        array = np.asarray(info[key])
+        array = np.asarray(info[array_key])
         if array.ndim < 3 or array.shape[:2] != keypoint.shape[:2]:
-            messages.append(f'{key} has shape {array.shape}, expected '
+            messages.append(f'{array_key} has shape {array.shape}, expected '
                             f'[M, T, ...] = {list(keypoint.shape[:2])} + ...')
         elif not np.issubdtype(array.dtype, np.number):
-            messages.append(f'{key} has dtype {array.dtype}')
+            messages.append(f'{array_key} has dtype {array.dtype}')
         elif not np.isfinite(array).all():
             count = int(array.size - np.isfinite(array).sum())
-            messages.append(f'{key} has {count} non-finite values')
+            messages.append(f'{array_key} has {count} non-finite values')
     return messages
 
 
@@ -317,9 +320,9 @@ def _info_checks(info: Mapping, index: int, source: str, full_decode: bool,
             problems.append(Problem('', name, m, source, MISSING,
                                     f'the annotation has no '
                                     f'{modality_key(m)}'))
-        elif m == 'pose':
+        elif m in ('pose', 'skeleton'):
             problems += [Problem('', name, m, source, POSE, message)
-                         for message in pose_problems(info)]
+                         for message in pose_problems(info, modality_key(m))]
         elif m in PATH_MODALITIES:
             num_frames = (info.get('num_frames') or {}).get(
                 m, info['total_frames'])

@@ -19,13 +19,16 @@ from mmaction.registry import DATASETS
 
 from .sample_seeding import SampleSeedingMixin
 
-ALL_MODALITIES = ('rgb', 'depth', 'ir', 'pose')
+#: ``pose``: 2D joints in the frames (``keypoint``); ``skeleton``: 3D
+#: joints (``keypoint_3d``), e.g. the input of a GCN (GCNSkeletonInput)
+ALL_MODALITIES = ('rgb', 'depth', 'ir', 'pose', 'skeleton')
+JOINT_KEYS = dict(pose='keypoint', skeleton='keypoint_3d')
 PATH_MODALITIES = ('rgb', 'depth', 'ir')
 
 
 def modality_key(modality: str) -> str:
     """Annotation key whose presence means ``modality`` is available."""
-    return 'keypoint' if modality == 'pose' else f'{modality}_path'
+    return JOINT_KEYS.get(modality, f'{modality}_path')
 
 
 @DATASETS.register_module()
@@ -53,7 +56,7 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
         split (str, optional): Split name in ``ann['split']`` (e.g.
             ``'xsub_train'``); None = all annotations.
         modalities (Sequence[str]): Subset of ``('rgb', 'depth', 'ir',
-            'pose')``. Defaults to ``('rgb', 'depth')``.
+            'pose', 'skeleton')``. Defaults to ``('rgb', 'depth')``.
         data_root (str, optional): Raw dataset root that relative ``*_path``
             entries are joined to. None = ``meta['raw_root']`` of the pkl.
         num_classes (int, optional): Labels must lie in
@@ -61,7 +64,7 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
             the annotation file.
         missing_modality (str | dict): What to do with a sample whose
             annotation lacks a requested modality (no ``<m>_path``, or no
-            ``keypoint`` for pose): ``'error'`` raises ``KeyError`` naming
+            ``keypoint`` for pose, no ``keypoint_3d`` for skeleton): ``'error'`` raises ``KeyError`` naming
             sample, modality and file; ``'skip'`` drops it and reports the
             count once through MMEngine's logger; ``'allow'`` keeps it with
             that modality marked absent (see below). A dict
@@ -145,12 +148,13 @@ class MultiModalActionDataset(SampleSeedingMixin, BaseActionDataset):
         if bad:
             raise ValueError(f'missing_modality must be one of {allowed} '
                              f'(per modality), got {bad}')
-        if per.get('pose') == 'allow':
-            raise ValueError(
-                "missing_modality='allow' is not supported for pose (the "
-                "skeleton transforms need the keypoints); use 'skip' or "
-                "'error' for it, e.g. missing_modality=dict(rgb='allow', "
-                "pose='skip')")
+        for m in JOINT_KEYS:
+            if per.get(m) == 'allow':
+                raise ValueError(
+                    f"missing_modality='allow' is not supported for {m} (the "
+                    "skeleton transforms need the joints); use 'skip' or "
+                    "'error' for it, e.g. missing_modality=dict(rgb='allow', "
+                    f"{m}='skip')")
         return per
 
     @property

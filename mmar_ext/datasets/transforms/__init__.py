@@ -6,9 +6,10 @@ from .modality import ModalityTransforms
 from .pose import (JointHeatmaps, PoseHeatmapVolume, SkeletonBoxCrop,
                    SkeletonROIMosaic)
 from .sampling import MultiModalSampleFrames
+from .skeleton_input import GCNSkeletonInput
 
 __all__ = [
-    'MultiModalSampleFrames', 'MultiModalDecode', 'DepthToJet',
+    'MultiModalSampleFrames', 'MultiModalDecode', 'DepthToJet', 'GCNSkeletonInput',
     'ModalityTransforms', 'PackMultiModalInputs', 'PoseHeatmapVolume',
     'SkeletonBoxCrop', 'SkeletonROIMosaic', 'JointHeatmaps', 'frames_to_jet', 'jet_lut'
 ]

@@ -290,6 +290,8 @@ class MultiModalDecode(BaseTransform):
                 self._decode_pose(results,
                                   np.asarray(inds, np.int64).reshape(-1))
                 continue
+            if m == 'skeleton':
+                continue  # whole 3D sequences, read by GCNSkeletonInput
             if m not in IMAGE_MODALITIES:
                 raise ValueError(f'Sample {name}: unknown modality {m!r}')
             path = results.get(f'{m}_path')
