@@ -41,7 +41,7 @@ def tsmf_cfg(tiny=True, **kwargs):
         data_preprocessor=dict(
             type='MultiModalDataPreprocessor',
             preprocessors=dict(
-                keypoint=dict(type='ActionDataPreprocessor'),
+                skeleton=dict(type='ActionDataPreprocessor'),
                 roi_imgs=dict(type='ActionDataPreprocessor', mean=MEAN,
                               std=STD, format_shape='NCHW'))),
         **kwargs)
@@ -79,7 +79,7 @@ def batch(b=2, m=1):
         samples.append(s)
     roi = (torch.stack(mosaics)[:, None] - torch.tensor(MEAN).view(
         3, 1, 1)) / torch.tensor(STD).view(3, 1, 1)
-    return dict(keypoint=skel, roi_imgs=roi), samples
+    return dict(skeleton=skel, roi_imgs=roi), samples
 
 
 # ----------------------------------------------------------------- counts
@@ -160,9 +160,9 @@ def test_teacher_stays_frozen_through_training(tmp_path):
     after = model.teacher.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # + BN
     assert all(p.grad is None for p in model.teacher.parameters())
-    feat = model.teacher_features(inputs['keypoint'])
+    feat = model.teacher_features(inputs['skeleton'])
     p1 = model.part_weights(feat, 2)
-    p2 = model.part_weights(model.teacher_features(inputs['keypoint']), 2)
+    p2 = model.part_weights(model.teacher_features(inputs['skeleton']), 2)
     assert torch.equal(p1, p2)  # two train-mode forwards agree
 
 
@@ -260,7 +260,7 @@ def test_bad_configuration_and_input():
     model = build().eval()
     inputs, samples = batch()
     with pytest.raises(KeyError, match='roi_imgs'):
-        model(dict(keypoint=inputs['keypoint']), samples, mode='predict')
+        model(dict(skeleton=inputs['skeleton']), samples, mode='predict')
     bare = [ActionDataSample().set_gt_label(0) for _ in range(2)]
     with pytest.raises(KeyError, match='no roi_cells'):
         model(inputs, bare, mode='predict')

@@ -30,8 +30,9 @@
   ``use_weights=False`` (row 2): the student sees the plain mosaic.
 
 Inputs (``MultiModalDataPreprocessor`` keys): ``teacher_key`` (default
-``'keypoint'``) ``[B, num_clips, M, T, V, C]`` as MMAction2's GCN pipelines
-give it, and ``student_key`` (default ``'roi_imgs'``) ``[B, n, 3, H, W]``;
+``'skeleton'``, where :class:`GCNSkeletonInput` stores MMAction2's GCN
+input) ``[B, num_clips, M, T, V, C]``, and ``student_key`` (default
+``'roi_imgs'``) ``[B, n, 3, H, W]``;
 each data sample's metainfo ``roi_cells`` (from ``SkeletonROIMosaic``)
 places the part rows.
 """
@@ -88,7 +89,7 @@ class TSMFRecognizer(BaseRecognizer):
                  weight_space: str = 'normalized',
                  ensemble_weight: float = 1.,
                  fuse: str = 'logit',
-                 teacher_key: str = 'keypoint',
+                 teacher_key: str = 'skeleton',
                  student_key: str = 'roi_imgs',
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
