@@ -2,7 +2,8 @@
 stage 1 (the ST-GCN teacher, configs/tsmf_synth_teacher.py) and stage 2
 (the student with the fixed teacher, configs/tsmf_synth.py) with
 tools/train.py, testing with MMAction2's stock test.py; the teacher is
-bit-identical after stage 2 and its scores there are the stage-1 model's."""
+bit-identical after stage 2 and its scores there are the stage-1 model's;
+the robustness report runs under TSMF's missing-modality policy."""
 import pickle
 
 import numpy as np
@@ -59,3 +60,14 @@ def test_tsmf_two_stages_stock_test_and_frozen_teacher(e2e_data, tmp_path):
         np.testing.assert_allclose(r['pred_score'], t['pred_score'],
                                    atol=1e-5)
         assert r['student_score'].shape == (12, )
+
+    # the robustness report: S+R, S (the teacher), R (the plain student)
+    report = tmp_path / 'report.md'
+    run([PY, 'tools/analysis/missing_modality_eval.py', 'configs/tsmf_synth.py',
+         ckpt, '--work-dir', tmp_path / 'missing', '--out', report,
+         '--cfg-options', *stage2])
+    text = report.read_text()
+    assert 'skeleton alone: the teacher' in text
+    rows = [line.split('|')[1].strip() for line in text.splitlines()
+            if line.startswith('|')][2:]
+    assert rows == ['S+R', 'S', 'R', 'mean Δ'], rows

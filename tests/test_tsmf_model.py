@@ -269,3 +269,35 @@ def test_bad_configuration_and_input():
     samples[0].set_metainfo(dict(roi_cells=cells))
     with pytest.raises(ValueError, match='sample0: the mosaic has 4 part'):
         model(inputs, samples, mode='predict')
+
+
+def test_missing_modality_policy():
+    """Skeleton alone: the teacher; RGB alone: the student with weights 1
+    (the plain student's scores)."""
+    model = build().eval()
+    plain = build(use_weights=False).eval()
+    plain.load_state_dict(model.state_dict())
+    inputs, samples = batch()
+    with torch.no_grad():
+        full = model(inputs, samples, mode='predict')
+        model.set_test_modalities(('skeleton', ))
+        skel = model(dict(skeleton=inputs['skeleton']), batch()[1],
+                     mode='predict')
+        model.set_test_modalities(('rgb', ))
+        rgb = model(dict(roi_imgs=inputs['roi_imgs']), batch()[1],
+                    mode='predict')
+        ref = plain(inputs, batch()[1], mode='predict')
+    for f, s, r, p in zip(full, skel, rgb, ref):
+        torch.testing.assert_close(s.pred_score, f.teacher_score)
+        assert 'student_score' not in s
+        torch.testing.assert_close(r.pred_score, p.student_score)
+        assert 'teacher_score' not in r
+    model.set_test_modalities(None)
+    assert model.test_modalities == ('skeleton', 'rgb')
+    with pytest.raises(ValueError, match='non-empty subset'):
+        model.set_test_modalities(('depth', ))
+    teacher_only = build(test_cfg=dict(score='teacher'))
+    with pytest.raises(ValueError, match="score='teacher' needs"):
+        teacher_only.set_test_modalities(('rgb', ))
+    from mmar_ext.evaluation import missing_modality_policy
+    assert missing_modality_policy(model).startswith('skeleton alone')

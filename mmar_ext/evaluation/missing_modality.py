@@ -118,14 +118,15 @@ DEFAULT_POLICY = ('absent encoders not run; the head fuses the present '
 
 def missing_modality_policy(model) -> str:
     """What a missing modality means for ``model``: the
-    ``missing_modality_policy`` its neck declares (it changes what the head
-    gets: ``ActionMAE``, ``PoseDrivenAttention``), else its head's (the
-    fusion heads), else the generic recognizer behaviour."""
+    ``missing_modality_policy`` the recognizer itself declares (TSMF), else
+    its neck's (it changes what the head gets: ``ActionMAE``, ``MMixer``,
+    ``PoseDrivenAttention``), else its head's (the fusion heads), else the
+    generic recognizer behaviour."""
     if is_model_wrapper(model):
         model = model.module
-    for part in ('neck', 'cls_head'):
-        policy = getattr(getattr(model, part, None),
-                         'missing_modality_policy', None)
+    for obj in (model, getattr(model, 'neck', None),
+                getattr(model, 'cls_head', None)):
+        policy = getattr(obj, 'missing_modality_policy', None)
         if policy:
             return policy
     return DEFAULT_POLICY

@@ -44,7 +44,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 #: Abbreviations of the paper's tables (R: RGB, D: depth, I: infrared) and
 #: EPAM-Net's pose (P); also the canonical modality order across models.
-NAMES = dict(rgb='R', depth='D', ir='I', pose='P')
+NAMES = dict(rgb='R', depth='D', ir='I', pose='P', skeleton='S')
 MODALITY_ORDER = tuple(NAMES)
 CSV_COLUMNS = ('modalities', 'top1', 'top5', 'mean1', 'delta_top1')
 CSV_HEADER_KEYS = ('model', 'train_modalities', 'policy', 'mean_delta_top1')

@@ -29,6 +29,12 @@
   ``L_P + lambda L_X`` and ``p`` is detached (two independent objectives);
   ``use_weights=False`` (row 2): the student sees the plain mosaic.
 
+Missing modalities at test time (``test_cfg=dict(modalities=...)`` or
+:meth:`TSMFRecognizer.set_test_modalities`, as the robustness report
+drives it; :attr:`TSMFRecognizer.missing_modality_policy`): with the
+skeleton alone the score is the teacher's, with RGB alone the student's on
+the unweighted mosaic (joint weights 1, the teacher cannot run).
+
 Inputs (``MultiModalDataPreprocessor`` keys): ``teacher_key`` (default
 ``'skeleton'``, where :class:`GCNSkeletonInput` stores MMAction2's GCN
 input) ``[B, num_clips, M, T, V, C]``, and ``student_key`` (default
@@ -37,7 +43,7 @@ each data sample's metainfo ``roi_cells`` (from ``SkeletonROIMosaic``)
 places the part rows.
 """
 import warnings
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmengine.runner import CheckpointLoader
@@ -48,6 +54,8 @@ from mmaction.utils import OptSampleList, SampleList
 from ...datasets.transforms.roi_mosaic import roi_weight_map
 
 SCORES = ('ensemble', 'teacher', 'student')
+#: the recognizer's modalities: the teacher's and the student's
+MODALITIES = ('skeleton', 'rgb')
 
 
 @MODELS.register_module()
@@ -74,9 +82,15 @@ class TSMFRecognizer(BaseRecognizer):
         fuse (str): ``'logit'`` or ``'prob'``.
         teacher_key, student_key (str): Input keys.
         train_cfg (dict, optional): Unused.
-        test_cfg (dict, optional): ``score``: which score is ``pred_score``.
+        test_cfg (dict, optional): ``score``: which score is ``pred_score``;
+            ``modalities``: the modalities used at test time (default both).
         data_preprocessor (dict, optional): ``MultiModalDataPreprocessor``.
     """
+
+    #: What a missing modality means (the robustness report names it).
+    missing_modality_policy = (
+        'skeleton alone: the teacher; RGB alone: the student on the '
+        'unweighted mosaic (joint weights 1)')
 
     def __init__(self,
                  teacher: dict,
@@ -132,12 +146,37 @@ class TSMFRecognizer(BaseRecognizer):
         self.teacher_key = teacher_key
         self.student_key = student_key
         self.score = (test_cfg or {}).get('score', 'ensemble')
+        self.modalities = MODALITIES
+        self.set_test_modalities((test_cfg or {}).get('modalities'))
         if teacher_mode == 'eval':
             for p in self.teacher.parameters():
                 p.requires_grad_(False)
             self.teacher.eval()
 
     # ------------------------------------------------------------------
+    @property
+    def test_modalities(self) -> Tuple[str, ...]:
+        return self._test_modalities
+
+    def set_test_modalities(self, modalities=None) -> None:
+        """Use only ``modalities`` (``'skeleton'``, ``'rgb'``) at test time;
+        None = both."""
+        if modalities is None:
+            self._test_modalities = self.modalities
+            return
+        modalities = (modalities, ) if isinstance(modalities, str) else \
+            tuple(modalities)
+        unknown = set(modalities) - set(self.modalities)
+        if unknown or not modalities:
+            raise ValueError(f'TSMF test modalities are a non-empty subset '
+                             f'of {self.modalities}, got {modalities}')
+        if self.score != 'ensemble' and {'teacher': 'skeleton', 'student':
+                                         'rgb'}[self.score] not in modalities:
+            raise ValueError(f"test_cfg.score='{self.score}' needs the "
+                             f'modality that {modalities} leaves out')
+        self._test_modalities = tuple(m for m in self.modalities
+                                      if m in modalities)
+
     def train(self, mode: bool = True):
         """``nn.Module.train``; a fixed teacher stays in eval mode."""
         super().train(mode)
@@ -177,14 +216,14 @@ class TSMFRecognizer(BaseRecognizer):
         self.teacher.load_state_dict({k: state[k] for k in own})
 
     # ------------------------------------------------------------------
-    def _inputs(self, inputs: Dict[str, torch.Tensor]):
-        if not isinstance(inputs, dict) or self.teacher_key not in inputs \
-                or self.student_key not in inputs:
+    def _input(self, inputs: Dict[str, torch.Tensor],
+               key: str) -> torch.Tensor:
+        if not isinstance(inputs, dict) or key not in inputs:
             got = list(inputs) if isinstance(inputs, dict) else \
                 type(inputs).__name__
             raise KeyError(f'TSMF takes {{{self.teacher_key!r}: skeletons, '
                            f'{self.student_key!r}: ROI mosaics}}, got {got}')
-        return inputs[self.teacher_key], inputs[self.student_key]
+        return inputs[key]
 
     def teacher_features(self, skeleton: torch.Tensor) -> torch.Tensor:
         """``[B, nc, M, T, V, C]`` -> ST-GCN map ``[B * nc, M, C', T', V]``."""
@@ -265,21 +304,29 @@ class TSMFRecognizer(BaseRecognizer):
                      stage: str = 'head',
                      data_samples: OptSampleList = None,
                      test_mode: bool = False):
-        """Teacher and student logits: ``({'teacher': [B * nc, K],
-        'student': [B, K]}, {})``."""
-        skeleton, mosaic = self._inputs(inputs)
-        batch = mosaic.shape[0]
-        feat = self.teacher_features(skeleton)
-        need_teacher_scores = test_mode or self.teacher_mode == 'train'
+        """Logits ``({'teacher': [B, K], 'student': [B, K]}, {})`` -- in
+        training the teacher's only with ``teacher_mode='train'``, at test
+        time those of the :attr:`test_modalities`."""
+        mods = self.test_modalities if test_mode else self.modalities
         scores = dict()
-        if need_teacher_scores:
-            with torch.set_grad_enabled(self.teacher_mode == 'train'
-                                        and not test_mode):
-                scores['teacher'] = self.teacher.cls_head(feat)
-        p = self.part_weights(feat, batch, data_samples) \
-            if self.use_weights else None
-        scores['student'] = self.student_scores(
-            self.weighted_mosaic(mosaic, p, data_samples))
+        p = None
+        if 'skeleton' in mods:
+            skeleton = self._input(inputs, self.teacher_key)
+            feat = self.teacher_features(skeleton)
+            batch = skeleton.shape[0]
+            if test_mode or self.teacher_mode == 'train':
+                with torch.set_grad_enabled(self.teacher_mode == 'train'
+                                            and not test_mode):
+                    logits = self.teacher.cls_head(feat)
+                scores['teacher'] = logits.view(batch, -1,
+                                                logits.shape[-1]).mean(1)
+            if self.use_weights:
+                p = self.part_weights(feat, batch, data_samples)
+        if 'rgb' in mods:
+            mosaic = self._input(inputs, self.student_key)
+            if p is not None:
+                mosaic = self.weighted_mosaic(mosaic, p, data_samples)
+            scores['student'] = self.student_scores(mosaic)
         return scores, dict()
 
     def loss(self, inputs: Dict[str, torch.Tensor],
@@ -295,24 +342,28 @@ class TSMFRecognizer(BaseRecognizer):
             losses.update({f'teacher_{k}': v for k, v in teacher.items()})
         return losses
 
+    def fused_scores(self, scores: Dict[str, torch.Tensor]
+                     ) -> Dict[str, torch.Tensor]:
+        """Probabilities of the available streams and of their ensemble
+        (eq. 1; a single stream is its own ensemble)."""
+        probs = {k: v.softmax(-1) for k, v in scores.items()}
+        if len(scores) == 1:
+            probs['ensemble'] = next(iter(probs.values()))
+        elif self.fuse == 'logit':
+            probs['ensemble'] = (scores['teacher'] + self.ensemble_weight *
+                                 scores['student']).softmax(-1)
+        else:
+            prob = probs['teacher'] + self.ensemble_weight * probs['student']
+            probs['ensemble'] = prob / prob.sum(-1, keepdim=True)
+        return probs
+
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: SampleList, **kwargs) -> SampleList:
         """Teacher, student and ensemble probabilities on every sample;
         ``pred_score`` = the ``test_cfg.score`` one."""
         scores, _ = self.extract_feat(inputs, data_samples=data_samples,
                                       test_mode=True)
-        batch = len(data_samples)
-        teacher = scores['teacher'].view(batch, -1, scores['teacher'].shape[
-            -1]).mean(1)
-        student = scores['student']
-        if self.fuse == 'logit':
-            ensemble = (teacher + self.ensemble_weight * student).softmax(-1)
-        else:
-            ensemble = teacher.softmax(-1) + \
-                self.ensemble_weight * student.softmax(-1)
-            ensemble = ensemble / ensemble.sum(-1, keepdim=True)
-        probs = dict(teacher=teacher.softmax(-1), student=student.softmax(-1),
-                     ensemble=ensemble)
+        probs = self.fused_scores(scores)
         for i, sample in enumerate(data_samples):
             for name, prob in probs.items():
                 sample.set_field(prob[i], f'{name}_score')
@@ -323,18 +374,15 @@ class TSMFRecognizer(BaseRecognizer):
     def _forward(self, inputs: Dict[str, torch.Tensor],
                  stage: str = 'head', data_samples: OptSampleList = None,
                  **kwargs):
-        """Tensor mode: the ``test_cfg.score`` logits (ensemble: fused
-        logits, eq. 1)."""
+        """Tensor mode: the ``test_cfg.score`` logits (ensemble: the fused
+        logits of eq. 1)."""
         scores, _ = self.extract_feat(inputs, data_samples=data_samples,
                                       test_mode=True)
-        batch = scores['student'].shape[0]
-        teacher = scores['teacher'].view(batch, -1, scores['teacher'].shape[
-            -1]).mean(1)
-        if self.score == 'teacher':
-            return teacher
-        if self.score == 'student':
-            return scores['student']
-        return teacher + self.ensemble_weight * scores['student']
+        if self.score != 'ensemble':
+            return scores[self.score]
+        if len(scores) == 1:
+            return next(iter(scores.values()))
+        return scores['teacher'] + self.ensemble_weight * scores['student']
 
     def forward(self, inputs, data_samples: OptSampleList = None,
                 mode: str = 'tensor', **kwargs):
