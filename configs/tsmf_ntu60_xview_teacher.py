@@ -1,5 +1,11 @@
-# TSMF stage 1 on NTU60 cross-view (paper 003, Table 2 row 1: 88.8 % CV).
-_base_ = ['./tsmf_ntu60_xsub_teacher.py']
-train_dataloader = dict(dataset=dict(split='xview_train'))
-val_dataloader = dict(dataset=dict(split='xview_val'))
+# TSMF stage 1 on ntu60_xview (paper 003, Table 2 row 1: 88.8 % CV): the ST-GCN
+# teacher alone (MMAction2's RecognizerGCN on the 3D joints). Stage 2:
+# configs/tsmf_ntu60_xview.py.
+_base_ = ['./_base_/tsmf_ntu60_xview.py']
+model = dict(_delete_=True, **_base_.tsmf_teacher)
+modalities = ('skeleton', )
+train_dataloader = dict(dataset=dict(
+    modalities=modalities, pipeline=_base_.teacher_train_pipeline))
+val_dataloader = dict(dataset=dict(
+    modalities=modalities, pipeline=_base_.teacher_test_pipeline))
 test_dataloader = val_dataloader

@@ -1,7 +1,7 @@
 # TSMF on the embedded synthetic dataset, CPU size: the paper's models
 # (./models/tsmf.py) with 12 classes and no ImageNet weights (no downloads
-# here), the data of ./datasets/tsmf_synth.py, SGD lr 0.1 as the paper with
-# a shorter schedule: 15 epochs, x0.1 at 10.
+# here), the data of ./datasets/tsmf_synth.py, SGD lr 0.1 as the paper with a
+# shorter schedule: 15 epochs, x0.1 at 10.
 _base_ = [
     './models/tsmf.py', './datasets/tsmf_synth.py',
     './schedules/tsmf_sgd_80e.py', './default_runtime.py'

@@ -1,0 +1,14 @@
+# PKU-MMD phase 1 cross-subject for TSMF (paper 003, "Datasets": 51
+# classes, 21,545 clips; "6 invalid samples that has no skeleton frames are
+# not used" -- missing_modality=dict(skeleton='skip') leaves out samples
+# without keypoint_3d): the samples of ./tsmf_ntu60_xsub.py (Kinect v2, the
+# NTU-25 joints) on the PKU-MMD annotation.
+# There is no converter for this dataset yet (issue 13): the annotation pkl
+# must follow docs/data_format.md with the split names xsub_* / xview_*; the
+# tests run its configs on synthetic data of that layout.
+_base_ = './tsmf_ntu60_xsub.py'
+data_root = None  # relative paths of the pkl joined to its meta['raw_root']
+ann_file, num_classes = 'data/pku_mmd_annotations.pkl', 51
+train_dataloader = val_dataloader = test_dataloader = dict(dataset=dict(
+    ann_file=ann_file, data_root=data_root, num_classes=num_classes,
+    missing_modality=dict(skeleton='skip')))

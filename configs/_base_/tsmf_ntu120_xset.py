@@ -1,0 +1,11 @@
+# TSMF (paper 003) on ntu120_xset: ./models/tsmf.py with 120-class teacher and
+# student, the data of ./datasets/tsmf_ntu120_xset.py, SGD lr 0.1 / 80 epochs.
+_base_ = [
+    './models/tsmf.py', './datasets/tsmf_ntu120_xset.py',
+    './schedules/tsmf_sgd_80e.py', './default_runtime.py'
+]
+tsmf_teacher = dict(_base_.tsmf_teacher, cls_head=dict(
+    _base_.tsmf_teacher['cls_head'], num_classes=120))
+model = dict(
+    teacher=tsmf_teacher, cls_head=dict(num_classes=120),
+    teacher_checkpoint='work_dirs/tsmf_ntu120_xset_teacher/epoch_80.pth')
