@@ -71,3 +71,42 @@ def test_pku_mmd_config_runs_on_synthetic_data_of_its_layout(e2e_data):
         cells = item['data_samples'].metainfo['roi_cells']
         assert tuple(cells['mosaic_shape']) == (225, 225)
         assert list(cells['joints']) == [0, 10, 9, 16, 15]  # COCO-17
+
+
+def test_tsmf_ensemble_tool_equals_eq_1_on_logits(tmp_path, capsys):
+    """Ensembling dumped probabilities in log space ranks like eq. 1 on the
+    logits, and its softmax is eq. 1's softmax."""
+    import pickle
+    import sys
+
+    import numpy as np
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
+    import tsmf_ensemble
+    rng = np.random.default_rng(0)
+    gcn_logits, st_logits = rng.normal(size=(2, 20, 6)) * 3
+    labels = rng.integers(0, 6, 20)
+
+    def softmax(x):
+        e = np.exp(x - x.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+    gcn_dump, tsmf_dump, out = (tmp_path / n for n in ('g.pkl', 't.pkl',
+                                                        'f.pkl'))
+    with open(gcn_dump, 'wb') as f:
+        pickle.dump([dict(pred_score=p, gt_label=y)
+                     for p, y in zip(softmax(gcn_logits), labels)], f)
+    with open(tsmf_dump, 'wb') as f:
+        pickle.dump([dict(pred_score=p, student_score=p, gt_label=y)
+                     for p, y in zip(softmax(st_logits), labels)], f)
+    tsmf_ensemble.main([str(gcn_dump), str(tsmf_dump), '--lam', '0.5',
+                        '--out', str(out)])
+    with open(out, 'rb') as f:
+        fused = np.stack([r['pred_score'] for r in pickle.load(f)])
+    np.testing.assert_allclose(fused, softmax(gcn_logits + 0.5 * st_logits),
+                               atol=1e-6)
+    assert 'ensemble (lambda=0.5)' in capsys.readouterr().out
+    with open(tsmf_dump, 'wb') as f:  # another split: refused
+        pickle.dump([dict(student_score=p, pred_score=p, gt_label=0)
+                     for p in softmax(st_logits)], f)
+    with pytest.raises(ValueError, match='not the same samples'):
+        tsmf_ensemble.main([str(gcn_dump), str(tsmf_dump)])

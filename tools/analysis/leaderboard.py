@@ -58,13 +58,19 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import complexity  # noqa: E402  (tools/analysis/complexity.py)
 
 
-def load_dump(path):
-    """Scores [N, K] and labels [N] from an MMAction2 ``--dump`` pickle."""
+def load_dump(path, key='pred_score'):
+    """Scores [N, K] (``key`` of each result, e.g. TSMF's
+    ``student_score``) and labels [N] from an MMAction2 ``--dump``
+    pickle."""
     with open(path, 'rb') as f:
         results = pickle.load(f)
     if not results:
         raise ValueError(f'{path}: the dump holds no predictions')
-    scores = np.stack([np.asarray(r['pred_score'], dtype=np.float64)
+    missing = [i for i, r in enumerate(results) if key not in r]
+    if missing:
+        raise KeyError(f'{path}: result {missing[0]} has no {key!r} '
+                       f'(it has {sorted(results[missing[0]])})')
+    scores = np.stack([np.asarray(r[key], dtype=np.float64)
                        for r in results])
     labels = np.array([int(np.asarray(r['gt_label']).reshape(-1)[0])
                        for r in results])
