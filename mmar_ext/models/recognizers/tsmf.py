@@ -310,7 +310,10 @@ class TSMFRecognizer(BaseRecognizer):
         mods = self.test_modalities if test_mode else self.modalities
         scores = dict()
         p = None
-        if 'skeleton' in mods:
+        # training without weights and a fixed teacher needs no teacher
+        need_teacher = test_mode or self.use_weights or \
+            self.teacher_mode == 'train'
+        if 'skeleton' in mods and need_teacher:
             skeleton = self._input(inputs, self.teacher_key)
             feat = self.teacher_features(skeleton)
             batch = skeleton.shape[0]
