@@ -29,8 +29,7 @@ Output (``forward`` returns ``(feats, loss_aux)`` as
 * ``fusion='concat'`` (the conference version, Table IV's "w/o bank",
   Table VI "Concatenation"): ``{m: h^m_T [B, d_h]}`` per modality. A
   :class:`SumFusionHead` over these tokens computes ``sum_m FC^m(h^m_T)``
-  = ``FC(||_m h^m_T)`` exactly (bias = the sum of the biases), and
-  ``loss_per_modality=True`` gives the per-stream losses of eq. 22-23::
+  = ``FC(||_m h^m_T)`` exactly (bias = the sum of the biases)::
 
       cls_head=dict(type='SumFusionHead', num_classes=60, in_channels=512)
 
