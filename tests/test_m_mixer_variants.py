@@ -214,3 +214,17 @@ def test_missing_modality_changes_the_prediction_and_bank_zero_block():
     zero = [hs[0], hs[1], hs[2] * torch.tensor([0., 1.])[:, None, None]]
     torch.testing.assert_close(bank(hs, present), bank(zero))
     assert module.missing_modality_policy.startswith('CFEM attends')
+
+
+def test_bank_update_init_switch():
+    """W_u at the identity keeps the memory's scale over T updates; the
+    default init contracts it (spectral radius about 1/sqrt(3))."""
+    torch.manual_seed(0)
+    ident = MultiModalFeatureBank(512, 2, update_init='identity')
+    ident.init_weights()
+    assert torch.equal(ident.update.weight, torch.eye(512))
+    default = MultiModalFeatureBank(512, 2)
+    radius = torch.linalg.eigvals(default.update.weight).abs().max()
+    assert 0.5 < radius < 0.65
+    with pytest.raises(ValueError, match='update_init'):
+        MultiModalFeatureBank(512, 2, update_init='zeros')
