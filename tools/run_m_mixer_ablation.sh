@@ -6,6 +6,8 @@
 #   + bank        pooled content + multi-modal feature bank
 #   + CFEM        CFEM + concatenation
 #   M-Mixer       CFEM + MCU + bank (the full model)
+#   M-Mixer, W_u = I   the full model with the bank's update matrix started
+#                 at the identity (MultiModalFeatureBank(update_init=...))
 #   RGB / depth stream   per-stream classifiers (eq. 22-23) trained on the
 #                 frozen full model, each stream tested alone (Table III)
 # and the full model's robustness report (R+D, R, D;
@@ -37,7 +39,8 @@ declare -A rows=(
     [mcu-only]="1 MCU only (pool + concat)"
     [mcu-bank]="2 + bank (pool + bank)"
     [mcu-cfem]="3 + CFEM (CFEM + concat)"
-    [full]="4 M-Mixer (CFEM + MCU + bank)")
+    [full]="4 M-Mixer (CFEM + MCU + bank)"
+    [full-identity]="4b M-Mixer, bank W_u = I at start")
 board=()
 for seed in $SEEDS; do
     w="$WORK/seed$seed"
@@ -48,6 +51,9 @@ for seed in $SEEDS; do
         train_and_test "$config" "$w/$v" "${s[@]}"
         board+=(--model "${rows[$v]}" "$config" "$w/$v/test_dump.pkl")
     done
+    train_and_test "$full" "$w/full-identity" "${s[@]}" \
+        model.neck.fusion_cfg.update_init=identity
+    board+=(--model "${rows[full-identity]}" "$full" "$w/full-identity/test_dump.pkl")
     # per-stream classifiers on the frozen full model, one stream at a time
     streams=configs/m_mixer_synth_rgb-depth_streams.py
     train_and_test "$streams" "$w/streams" "${s[@]}" \
