@@ -3,16 +3,19 @@
 # state h^i_T, trained with L = L^1 + L^2 "while the whole weights of M-Mixer
 # network are fixed" (frozen_modules: no gradients, BatchNorm statistics
 # kept). Starts from the trained M-Mixer of ./m_mixer_synth_rgb-depth.py
-# (load_from; another one with --cfg-options load_from=...). Schedule: ours
-# (the paper gives none): 5 epochs at the base optimiser and lr.
+# (model.init_cfg; another one with --cfg-options
+# model.init_cfg.checkpoint=...; not load_from, which --resume would take as
+# the checkpoint to resume). Schedule: ours (the paper gives none): 5 epochs
+# at the base optimiser and lr.
 # Test one stream: --cfg-options "model.neck.stream_outputs=['rgb']".
 _base_ = ['./m_mixer_synth_rgb-depth.py']
+m_mixer_checkpoint = 'work_dirs/m_mixer_synth_rgb-depth/epoch_15.pth'
 model = dict(
+    init_cfg=dict(type='Pretrained', checkpoint=m_mixer_checkpoint),
     frozen_modules=('backbone', 'neck'),
     neck=dict(stream_outputs=_base_.modalities),
     cls_head=dict(modalities=_base_.modalities, bias=False,
                   loss_per_modality=True))
-load_from = 'work_dirs/m_mixer_synth_rgb-depth/epoch_15.pth'
 max_epochs = 5
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [

@@ -99,7 +99,8 @@ def test_ablation_configs_switch_what_their_names_say(path):
         assert model.frozen_modules == ('backbone', 'neck')
         assert all(fc.bias is None for fc in model.cls_head.fc_cls.values())
         assert model.cls_head.loss_per_modality
-        assert cfg.load_from.endswith('.pth')
+        assert cfg.model.init_cfg.checkpoint.endswith('.pth')
+        assert not cfg.get('load_from')  # --resume would resume from it
         assert not any(p.requires_grad for p in neck.parameters())
 
 

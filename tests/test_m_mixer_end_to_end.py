@@ -53,7 +53,8 @@ def test_m_mixer_train_test_report_and_stream_classifiers(e2e_data, tmp_path):
     # eq. 22-23: per-stream classifiers on the frozen M-Mixer
     streams = tmp_path / 'streams'
     proc = run([PY, 'tools/train.py', STREAMS, '--work-dir', streams,
-                '--cfg-options', *opts, f'load_from={ckpt}'])
+                '--cfg-options', *opts,
+                f'model.init_cfg.checkpoint={ckpt}', '--resume'])
     log = proc.stdout + proc.stderr
     assert 'rgb_loss_cls' in log and 'depth_loss_cls' in log
     trained = (streams / 'last_checkpoint').read_text().strip()

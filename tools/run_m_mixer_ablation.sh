@@ -57,7 +57,7 @@ for seed in $SEEDS; do
     # per-stream classifiers on the frozen full model, one stream at a time
     streams=configs/m_mixer_synth_rgb-depth_streams.py
     train_and_test "$streams" "$w/streams" "${s[@]}" \
-        load_from="$(cat "$w/full/last_checkpoint")"
+        model.init_cfg.checkpoint="$(cat "$w/full/last_checkpoint")"
     for m in rgb depth; do
         if [[ ! -f "$w/streams_$m/test_dump.pkl" ]]; then
             mkdir -p "$w/streams_$m"
