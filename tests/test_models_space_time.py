@@ -214,6 +214,18 @@ def test_loss_reaches_every_parameter(fusion, modalities):
             assert p.grad.abs().sum() > 0, name
 
 
+def test_init_cfg_pretrained_loads_the_whole_model(tmp_path):
+    source = build(recognizer_cfg())
+    path = tmp_path / 'source.pth'
+    torch.save(dict(state_dict=source.state_dict()), path)
+    # another head (non-strict: its missing keys keep their own init)
+    model = build(recognizer_cfg(
+        'ConcatFusionHead',
+        init_cfg=dict(type='Pretrained', checkpoint=str(path))))
+    for k, v in source.backbone.state_dict().items():
+        assert torch.equal(model.backbone.state_dict()[k], v), k
+
+
 def test_frozen_modules_get_no_gradient_and_stay_in_eval_mode():
     model = build(recognizer_cfg(frozen_modules=('backbone.rgb', )))
     model.train()

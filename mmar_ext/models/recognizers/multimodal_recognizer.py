@@ -112,6 +112,12 @@ class MultiModalRecognizer(BaseRecognizer):
             whatever ``train()`` is called with. E.g. M-Mixer's per-stream
             classifiers (paper 000, eq. 22-23) are trained "while the whole
             weights of M-Mixer network are fixed". Defaults to ().
+        init_cfg (dict, optional): MMEngine init config of the whole model,
+            e.g. ``dict(type='Pretrained', checkpoint=...)`` to start from
+            another model's weights (non-strict; applied after the
+            modules' own initialisation, before ``stream_checkpoints``).
+            Unlike ``load_from`` it is not taken for the checkpoint to
+            resume by ``--resume``. Defaults to None.
     """
 
     def __init__(self,
@@ -124,7 +130,8 @@ class MultiModalRecognizer(BaseRecognizer):
                  input_key: str = '{}_imgs',
                  modalities: Optional[Sequence[str]] = None,
                  stream_checkpoints: Optional[Dict[str, str]] = None,
-                 frozen_modules: Sequence[str] = ()) -> None:
+                 frozen_modules: Sequence[str] = (),
+                 init_cfg: Optional[dict] = None) -> None:
         backbone = copy.deepcopy(dict(backbone))
         if 'type' not in backbone:
             backbone = dict(type='ModalityEncoders', encoders=backbone)
@@ -192,6 +199,8 @@ class MultiModalRecognizer(BaseRecognizer):
                              f'{unknown}; the model has {self.modalities}')
         self.stream_checkpoints = stream_checkpoints
         self.frozen_modules = self._freeze(frozen_modules)
+        # BaseRecognizer takes no init_cfg; BaseModule.init_weights reads it
+        self.init_cfg = copy.deepcopy(init_cfg)
 
     # ------------------------------------------------------------------
     def _freeze(self, names: Sequence[str]) -> Tuple[str, ...]:
