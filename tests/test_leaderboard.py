@@ -146,3 +146,24 @@ def test_runs_of_a_model_must_match(tmp_path):
                           'configs/stfusion_synth_depth.py', a])
     with pytest.raises(ValueError, match='same test clips'):
         leaderboard.main(['--model', 'R', STF, a, '--model', 'R', STF, b])
+
+
+def test_per_class_top1_of_chosen_classes(tmp_path, capsys):
+    """``--classes``: per-class top-1 (hand-counted), mean ± s over runs,
+    named from ``--class-names``."""
+    labels = [0, 0, 1, 1, 2, 2, 2, 2]
+    right = np.eye(3)[labels]
+    wrong = np.eye(3)[[0, 1, 1, 1, 0, 2, 2, 2]]  # class 0: 1/2, 2: 3/4
+    runs = [write_dump(tmp_path / 'a.pkl', right, labels),
+            write_dump(tmp_path / 'b.pkl', wrong, labels)]
+    np.testing.assert_allclose(leaderboard.per_class_top1(
+        wrong, np.array(labels), [0, 2, 1]), [0.5, 0.75, 1.0])
+    names = tmp_path / 'classes.txt'
+    names.write_text('drink water\nmake a phone call\nreading\n')
+    argv = ['--classes', '0', '2', '--class-names', str(names)]
+    for dump in runs:
+        argv += ['--model', 'R', STF, dump]
+    leaderboard.main(argv)
+    out = capsys.readouterr().out
+    assert 'Per-class top-1:\n\n| model | drink water | reading |\n' \
+        '|---|---:|---:|\n| R | 75.0 ± 35.4 | 87.5 ± 17.7 |' in out

@@ -152,14 +152,41 @@ def modalities_of(model) -> Tuple[str, ...]:
     return tuple(getattr(model, 'modalities', None) or ('rgb', ))
 
 
+def own_input_shapes(model):
+    """The model's ``example_input_shapes(clip_len, size)`` (see
+    :func:`input_shapes`); for MMAction2's ``RecognizerGCN`` (one tensor
+    input) ``{'inputs': (1, M, T, V, C)}``; None for a model of one
+    ``[C, T, H, W]`` clip per modality."""
+    own = getattr(model, 'example_input_shapes', None)
+    if own is None and type(model).__name__ == 'RecognizerGCN':
+        from mmar_ext.models.recognizers.tsmf import gcn_input_shape
+
+        def own(clip_len=None, size=None):
+            return {'inputs': gcn_input_shape(model, clip_len)}
+    return own
+
+
 def input_shapes(model, clip_len=None, size=None,
                  overrides: Optional[Dict[str, Sequence[int]]] = None
                  ) -> Dict[str, Tuple[int, int, int, int]]:
     """``{modality: (C, T, H, W)}`` of one test clip (module docstring).
 
     ``clip_len`` / ``size``: an int for all modalities, a ``{modality:
-    value}`` dict (entries of other modalities are ignored), or None."""
+    value}`` dict (entries of other modalities are ignored), or None.
+
+    A model whose inputs are not one such clip per modality says its own:
+    ``model.example_input_shapes(clip_len, size)`` returns ``{input key:
+    shape of one sample without the batch dimension}`` (TSMF: skeletons
+    ``(1, M, T, V, C)`` and the ROI mosaic ``(1, 3, S, S)``)."""
     overrides = dict(overrides or {})
+    own = own_input_shapes(model)
+    if own is not None:
+        if overrides:
+            raise ValueError(f'{type(model).__name__} gives its own input '
+                             'shapes: set their clip length / size with '
+                             '--clip-len / --size')
+        return {key: tuple(int(v) for v in shape)
+                for key, shape in own(clip_len, size).items()}
     paper = PAPER_FIGURES.get(paper_model(model) or '', {}).get('inputs', {})
     shapes = {}
     for m in modalities_of(model):
@@ -189,7 +216,14 @@ def input_shapes(model, clip_len=None, size=None,
 def dummy_inputs(model, batch, clip_len, size, device, shapes=None):
     """One clip per modality, ``[batch, num_clips=1, C, T, H, W]``: of
     ``shapes`` (``{modality: (C, T, H, W)}``) if given, else 3-channel
-    ``clip_len x size x size`` clips (ints or ``{modality: value}``)."""
+    ``clip_len x size x size`` clips (ints or ``{modality: value}``); for a
+    model with ``example_input_shapes``, ``[batch, *shape]`` per input key
+    (:func:`input_shapes`)."""
+    if own_input_shapes(model) is not None:
+        if shapes is None:
+            shapes = input_shapes(model, clip_len, size)
+        return {key: torch.randn(batch, *shape, device=device)
+                for key, shape in shapes.items()}
     if shapes is None:
         shapes = {m: (3, per_modality(clip_len, m), per_modality(size, m),
                       per_modality(size, m)) for m in model.modalities}
@@ -214,6 +248,9 @@ class TensorForward(torch.nn.Module):
         self.stage = stage
 
     def forward(self, inputs):
+        if set(inputs) == {'inputs'}:  # a single-input MMAction2 model
+            return self.model(inputs['inputs'], mode='tensor',
+                              stage=self.stage)
         return self.model(dict(inputs), mode='tensor', stage=self.stage)
 
 
@@ -332,7 +369,7 @@ def count_activations(model, inputs, stage=None) -> ActivationCounter:
     """One forward pass of ``inputs`` (as :func:`count_flops`) under an
     :class:`ActivationCounter`."""
     with torch.no_grad(), ActivationCounter(model) as counter:
-        model(dict(inputs), mode='tensor', stage=_stage(model, stage))
+        TensorForward(model, _stage(model, stage))(inputs)
     return counter
 
 
@@ -477,12 +514,13 @@ def complexity(model, clip_len=16, size=224, batch=1, iters=5,
     with torch.no_grad():
         batch_inputs = dummy_inputs(model, batch, clip_len, size, device,
                                     shapes)
-        model(dict(batch_inputs), mode='tensor', stage=stage)  # warm-up
+        forward = TensorForward(model, stage)
+        forward(batch_inputs)  # warm-up
         if device.startswith('cuda'):
             torch.cuda.synchronize()
         start = time.perf_counter()
         for _ in range(iters):
-            model(dict(batch_inputs), mode='tensor', stage=stage)
+            forward(batch_inputs)
         if device.startswith('cuda'):
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start

@@ -30,6 +30,12 @@ model must have the same config and the same number of test clips. With
 one dump for every NAME the table is the single-run table (no ``runs``
 column).
 
+Per-class top-1 of chosen classes (e.g. TSMF's appearance pairs, which the
+skeleton cannot tell apart): ``--classes 2 3 8 9`` (0-based labels) adds a
+second table, a row per model (mean ± s over its runs) and a column per
+class, named from ``--class-names FILE`` (one name a line, e.g. the
+synthetic dataset's ``synthetic_classes.txt``) when given.
+
 Robustness to missing modalities (paper 001, Tables 4 / 5): give the CSV
 that ``missing_modality_eval.py --out report.md`` wrote next to its
 Markdown, once per model::
@@ -97,6 +103,32 @@ def model_cost(config):
 
 
 METRICS = ('top1', 'top5', 'mean1')
+
+
+def per_class_top1(scores, labels, classes):
+    """Top-1 accuracy of each of ``classes`` (NaN for a class without test
+    samples)."""
+    pred = scores.argmax(1)
+    return np.array([(pred[labels == c] == c).mean() if (labels == c).any()
+                     else np.nan for c in classes], dtype=np.float64)
+
+
+def format_per_class(rows, classes, names=None):
+    """Markdown table of the rows' ``per_class`` (``[runs, classes]``)."""
+    heads = [names[c] if names and c < len(names) else f'class {c}'
+             for c in classes]
+    lines = ['| model | ' + ' | '.join(heads) + ' |',
+             '|---|' + '---:|' * len(classes)]
+    for r in rows:
+        runs = np.asarray(r['per_class'])
+        cells = []
+        for values in runs.T:
+            cell = f'{100 * values.mean():.1f}'
+            if len(values) > 1:
+                cell += f' ± {100 * values.std(ddof=1):.1f}'
+            cells.append(cell)
+        lines.append(f"| {r['name']} | " + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
 
 
 def runs_row(accuracy_rows):
@@ -229,6 +261,11 @@ def main(argv=None):
     parser.add_argument('--heatmap', metavar='OUT_PNG',
                         help='draw the top-1 heatmap of the --robustness '
                         'reports (rows: models, columns: test subsets)')
+    parser.add_argument(
+        '--classes', nargs='+', type=int, metavar='LABEL',
+        help='also print the per-class top-1 of these (0-based) classes')
+    parser.add_argument('--class-names', metavar='FILE',
+                        help='class names, one a line (for --classes)')
     args = parser.parse_args(argv)
     if args.heatmap and not args.robustness:
         parser.error('--heatmap needs at least one --robustness report')
@@ -240,10 +277,13 @@ def main(argv=None):
         parser.error(str(e))
     rows = []
     for name, config, dumps in groups:
-        accuracies = []
+        accuracies, per_class = [], []
         for dump in dumps:
             scores, labels = load_dump(dump)
             accuracies.append(accuracy_row(scores, labels))
+            if args.classes:
+                per_class.append(per_class_top1(scores, labels,
+                                                args.classes))
         if len(dumps) == 1:
             acc = accuracies[0]
         else:
@@ -256,6 +296,8 @@ def main(argv=None):
         params, flops = model_cost(config)
         rows.append(dict(name=name, config=config, params=params,
                          flops=flops, **acc))
+        if args.classes:
+            rows[-1]['per_class'] = per_class
         if name in reports:
             rows[-1]['mean_delta'] = reports[name]['mean_delta_top1']
             if reports[name].get('mean_delta_std') is not None:
@@ -263,6 +305,13 @@ def main(argv=None):
             rows[-1]['robustness'] = reports[name]
     chance = 1.0 / scores.shape[1] if args.chance else None
     table = format_table(rows, chance)
+    if args.classes:
+        names = None
+        if args.class_names:
+            with open(args.class_names) as f:
+                names = [line.strip() for line in f if line.strip()]
+        table += ('\n\nPer-class top-1:\n\n'
+                  + format_per_class(rows, args.classes, names))
     print(table)
     if args.out:
         tmp = args.out + '.tmp'

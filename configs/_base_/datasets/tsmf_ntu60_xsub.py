@@ -9,7 +9,8 @@
 #   the 2D skeleton (HRNet COCO-17; layout='ntu25' for Kinect's 2D joints),
 #   two persons side by side in a cell, the 480x480 mosaic resized to
 #   225x225; no flip (it would swap the hand rows), no other augmentation.
-# The stage-1 teacher config switches to teacher_*_pipeline (3D joints only).
+# The stage-1 teacher config switches to teacher_*_pipeline (3D joints only);
+# the *_paper-input configs put gcn_paper in the place of gcn_train/gcn_test.
 dataset_type = 'MultiModalActionDataset'
 data_root = 'data/ntu_raw'
 ann_file = 'data/ntu60_annotations.pkl'
@@ -32,6 +33,15 @@ gcn_test = [
     dict(type='PoseDecode'),
     dict(type='FormatGCNInput', num_person=2),
 ]
+# The authors' teacher input (configs/*_paper-input*.py): raw coordinates,
+# every clip 300 frames -- zero-padded, longer ones (PKU-MMD) sampled evenly.
+gcn_paper = [
+    dict(type='GenSkeFeat', dataset='nturgb+d', feats=['j']),
+    dict(type='FixedLengthSkeleton', length=300),
+    dict(type='FormatGCNInput', num_person=2),
+]
+# one test sample for tools/analysis/complexity.py: teacher frames, mosaic side
+clip_len, crop_size = dict(skeleton=100), dict(rgb=225)
 roi_mosaic = dict(type='SkeletonROIMosaic', layout='coco17', num_frames=5,
                   crop_size=96, out_size=225)
 roi_format = dict(type='ModalityTransforms', modalities=('roi', ),

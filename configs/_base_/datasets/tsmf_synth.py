@@ -17,6 +17,7 @@ gcn_train = [
 gcn_test = gcn_train[:2] + [
     dict(type='UniformSampleFrames', clip_len=32, num_clips=1,
          test_mode=True)] + gcn_train[3:]
+clip_len, crop_size = dict(skeleton=32), dict(rgb=120)  # complexity.py
 roi_mosaic = dict(_base_.roi_mosaic, crop_size=24, out_size=None)
 train_pipeline = [
     dict(type='GCNSkeletonInput', transforms=gcn_train),

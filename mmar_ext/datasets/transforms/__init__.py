@@ -6,10 +6,10 @@ from .modality import ModalityTransforms
 from .pose import (JointHeatmaps, PoseHeatmapVolume, SkeletonBoxCrop,
                    SkeletonROIMosaic)
 from .sampling import MultiModalSampleFrames
-from .skeleton_input import GCNSkeletonInput
+from .skeleton_input import FixedLengthSkeleton, GCNSkeletonInput
 
 __all__ = [
-    'MultiModalSampleFrames', 'MultiModalDecode', 'DepthToJet', 'GCNSkeletonInput',
+    'MultiModalSampleFrames', 'MultiModalDecode', 'DepthToJet', 'GCNSkeletonInput', 'FixedLengthSkeleton',
     'ModalityTransforms', 'PackMultiModalInputs', 'PoseHeatmapVolume',
     'SkeletonBoxCrop', 'SkeletonROIMosaic', 'JointHeatmaps', 'frames_to_jet', 'jet_lut'
 ]

@@ -53,6 +53,22 @@ def roi_weight_map(roi_cells: Dict, weights) -> np.ndarray:
     return out
 
 
+def band_cells(num_parts: int, mosaic_shape) -> Dict:
+    """``roi_cells`` of a mosaic of ``num_parts`` equal full-width rows --
+    the layout :class:`SkeletonROIMosaic` makes, for a weight map when no
+    sample's own cells are at hand (:func:`roi_weight_map`; TSMF in tensor
+    mode). Rows split the height as evenly as integers allow."""
+    height, width = (int(v) for v in mosaic_shape)
+    if not 1 <= num_parts <= height:
+        raise ValueError(f'{num_parts} part rows do not fit a mosaic of '
+                         f'height {height}')
+    edges = np.linspace(0, height, num_parts + 1)
+    boxes = np.array([[[0, y1, width, y2]] for y1, y2 in
+                      zip(edges[:-1], edges[1:])], np.float32)
+    return dict(joints=np.arange(num_parts), boxes=boxes,
+                mosaic_shape=(height, width))
+
+
 @TRANSFORMS.register_module()
 class SkeletonROIMosaic(BaseTransform):
     """Build TSMF's ROI mosaic from the RGB frames and 2D joints of a clip.

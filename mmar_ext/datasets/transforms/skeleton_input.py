@@ -77,3 +77,46 @@ class GCNSkeletonInput(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(in_key={self.in_key!r}, '
                 f'out_key={self.out_key!r}, transforms={self.transforms})')
+
+
+@TRANSFORMS.register_module()
+class FixedLengthSkeleton(BaseTransform):
+    """Every clip exactly ``length`` frames, as TSMF's authors feed their
+    ST-GCN (paper 003, ``paper_input``): longer clips keep ``length`` evenly
+    spaced frames (frame ``floor(i T / length)``; PKU-MMD has clips over 300
+    frames), shorter ones are zero-padded at the end -- MMAction2's
+    ``PadTo(length, mode='zero')``, which refuses clips longer than
+    ``length``. Runs on the decoded ``keypoint`` ``[M, T, V, C]`` (and
+    ``keypoint_score`` ``[M, T, V]`` when present) in place of
+    ``UniformSampleFrames`` + ``PoseDecode``; sets ``total_frames`` to
+    ``length``.
+
+    Args:
+        length (int): Frames per clip. Defaults to 300 (the authors').
+    """
+
+    def __init__(self, length: int = 300) -> None:
+        if length < 1:
+            raise ValueError(f'length must be positive, got {length}')
+        self.length = length
+
+    def transform(self, results: Dict) -> Dict:
+        frames = results['keypoint'].shape[1]
+        if frames > self.length:
+            inds = np.arange(self.length) * frames // self.length
+        for key in ('keypoint', 'keypoint_score'):
+            if key not in results:
+                continue
+            value = results[key]
+            if frames > self.length:
+                value = value[:, inds]
+            elif frames < self.length:
+                pad = [(0, 0)] * value.ndim
+                pad[1] = (0, self.length - frames)
+                value = np.pad(value, pad)
+            results[key] = value
+        results['total_frames'] = self.length
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(length={self.length})'

@@ -51,11 +51,29 @@ from mmengine.runner import CheckpointLoader
 from mmaction.models.recognizers.base import BaseRecognizer
 from mmaction.registry import MODELS
 from mmaction.utils import OptSampleList, SampleList
-from ...datasets.transforms.roi_mosaic import roi_weight_map
+from ...datasets.transforms.roi_mosaic import band_cells, roi_weight_map
 
 SCORES = ('ensemble', 'teacher', 'student')
 #: the recognizer's modalities: the teacher's and the student's
 MODALITIES = ('skeleton', 'rgb')
+
+
+def _pick(value, modality: str, default: int) -> int:
+    """``value`` (an int) or ``value[modality]`` (a dict), else default."""
+    if isinstance(value, dict):
+        value = value.get(modality)
+    return int(value or default)
+
+
+def gcn_input_shape(recognizer, clip_len=None) -> Tuple[int, ...]:
+    """``(num_clips=1, M, T, V, C)`` of one test sample of a
+    ``RecognizerGCN`` with an ``STGCN`` backbone: ``M`` its persons, ``V``
+    its graph's joints, ``C`` its input channels, ``T`` = ``clip_len`` (an
+    int or ``{'skeleton': T}``; default 100)."""
+    gcn = recognizer.backbone
+    return (1, int(getattr(gcn, 'num_person', 2)),
+            _pick(clip_len, 'skeleton', 100), int(gcn.graph.A.shape[-1]),
+            int(gcn.in_channels))
 
 
 @MODELS.register_module()
@@ -215,6 +233,19 @@ class TSMFRecognizer(BaseRecognizer):
                 'skeleton model of the same dataset?)')
         self.teacher.load_state_dict({k: state[k] for k in own})
 
+    def example_input_shapes(self, clip_len=None, size=None
+                             ) -> Dict[str, Tuple[int, ...]]:
+        """Input shapes of one test sample without the batch dimension,
+        for ``tools/analysis/complexity.py``: ``{teacher_key: (1, M, T, V,
+        C), student_key: (1, 3, S, S)}`` (one clip, one mosaic). ``T``:
+        ``clip_len`` (an int or ``{'skeleton': T}``), else 100 (the NTU
+        configs' teacher input); ``S``: ``size`` (``{'rgb': S}``), else 225
+        (the paper's mosaic); ``M``, ``V``, ``C`` from the teacher's
+        ``STGCN``."""
+        side = _pick(size, 'rgb', 225)
+        return {self.teacher_key: gcn_input_shape(self.teacher, clip_len),
+                self.student_key: (1, 3, side, side)}
+
     # ------------------------------------------------------------------
     def _input(self, inputs: Dict[str, torch.Tensor],
                key: str) -> torch.Tensor:
@@ -261,15 +292,22 @@ class TSMFRecognizer(BaseRecognizer):
     def weighted_mosaic(self, mosaic: torch.Tensor, p: torch.Tensor,
                         data_samples: OptSampleList) -> torch.Tensor:
         """``X'`` (eq. 6): each row (part) of the ``[B, n, 3, H, W]``
-        mosaics times its weight."""
+        mosaics times its weight. The rows are those of each sample's
+        ``roi_cells``; without data samples (tensor mode: FLOP counting,
+        export) ``P`` equal horizontal bands (:func:`band_cells`)."""
         if not self.use_weights:
             return mosaic
-        if not data_samples or len(data_samples) != mosaic.shape[0]:
+        if data_samples is None:
+            # tensor mode without samples (FLOP counting, export): the
+            # layout SkeletonROIMosaic makes, equal part rows
+            data_samples = [None] * mosaic.shape[0]
+        elif len(data_samples) != mosaic.shape[0]:
             raise ValueError('TSMF needs one data sample per mosaic, with '
                              'the roi_cells of SkeletonROIMosaic')
         maps = []
         for i, sample in enumerate(data_samples):
-            cells = sample.metainfo.get('roi_cells')
+            cells = band_cells(p.shape[1], mosaic.shape[-2:]) \
+                if sample is None else sample.metainfo.get('roi_cells')
             if cells is None:
                 raise KeyError(
                     f'sample {self._name(data_samples, i)}: no roi_cells '
