@@ -20,6 +20,8 @@
 # Environment knobs (defaults in brackets):
 #   SEEDS ["0 1 2"]  DATA [data/synthetic_ntu]  WORK [work_dirs/m_mixer_ablation]
 #   SYNTH_ARGS [""]  args for data_prep.synthetic_ntu (as tools/run_synthetic.sh)
+#   ROWS ["mcu-only mcu-bank mcu-cfem full full-identity streams robustness"]
+#        the steps to run and tabulate (streams and robustness need full)
 #   OMP_NUM_THREADS [1]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +30,8 @@ SEEDS=${SEEDS:-"0 1 2"}
 DATA=${DATA:-data/synthetic_ntu}
 WORK=${WORK:-work_dirs/m_mixer_ablation}
 SYNTH_ARGS=${SYNTH_ARGS:-}
+ROWS=" ${ROWS:-mcu-only mcu-bank mcu-cfem full full-identity streams robustness} "
+want() { [[ $ROWS == *" $1 "* ]]; }
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
 # shellcheck source=tools/lib/synthetic_data.sh
@@ -46,19 +50,25 @@ for seed in $SEEDS; do
     w="$WORK/seed$seed"
     s=(randomness.seed="$seed")
     for v in mcu-only mcu-bank mcu-cfem full; do
+        # the full model also when its streams or its report are wanted
+        want "$v" || { [[ $v == full ]] && { want streams || want robustness; }; } \
+            || continue
         config=configs/m_mixer_synth_rgb-depth_$v.py
         [[ $v == full ]] && config=$full
         train_and_test "$config" "$w/$v" "${s[@]}"
         board+=(--model "${rows[$v]}" "$config" "$w/$v/test_dump.pkl")
     done
-    train_and_test "$full" "$w/full-identity" "${s[@]}" \
-        model.neck.fusion_cfg.update_init=identity
-    board+=(--model "${rows[full-identity]}" "$full" "$w/full-identity/test_dump.pkl")
+    if want full-identity; then
+        train_and_test "$full" "$w/full-identity" "${s[@]}" \
+            model.neck.fusion_cfg.update_init=identity
+        board+=(--model "${rows[full-identity]}" "$full" "$w/full-identity/test_dump.pkl")
+    fi
     # per-stream classifiers on the frozen full model, one stream at a time
     streams=configs/m_mixer_synth_rgb-depth_streams.py
-    train_and_test "$streams" "$w/streams" "${s[@]}" \
+    want streams && train_and_test "$streams" "$w/streams" "${s[@]}" \
         model.init_cfg.checkpoint="$(cat "$w/full/last_checkpoint")"
     for m in rgb depth; do
+        want streams || break
         if [[ ! -f "$w/streams_$m/test_dump.pkl" ]]; then
             mkdir -p "$w/streams_$m"
             test_and_dump "$streams" "$w/streams_$m" \
@@ -66,8 +76,10 @@ for seed in $SEEDS; do
                 "model.neck.stream_outputs=['$m']"
         fi
     done
-    board+=(--model "5 RGB stream of #4 (eq. 22)" "$streams" "$w/streams_rgb/test_dump.pkl"
-            --model "6 depth stream of #4 (eq. 22)" "$streams" "$w/streams_depth/test_dump.pkl")
+    want streams && board+=(
+        --model "5 RGB stream of #4 (eq. 22)" "$streams" "$w/streams_rgb/test_dump.pkl"
+        --model "6 depth stream of #4 (eq. 22)" "$streams" "$w/streams_depth/test_dump.pkl")
+    want robustness || continue
     if [[ ! -f "$w/full/missing_modality.md" ]]; then
         printf '\n==> missing-modality test of %s\n' "$w/full"
         "$PY" tools/analysis/missing_modality_eval.py "$full" \
@@ -80,6 +92,7 @@ for seed in $SEEDS; do
 done
 
 printf '\n==> %s\n' "M-Mixer Table IV in miniature (xsub_val of the synthetic dataset; seeds: $SEEDS)"
+heatmap=()
+want robustness && heatmap=(--heatmap "$WORK/robustness.png")
 "$PY" tools/analysis/leaderboard.py "${board[@]}" --chance \
-    --out "$WORK/ablation.md" --heatmap "$WORK/robustness.png"
-echo "heatmap: $WORK/robustness.png"
+    --out "$WORK/ablation.md" "${heatmap[@]}"

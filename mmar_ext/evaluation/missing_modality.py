@@ -23,6 +23,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmengine.model import is_model_wrapper
 
 
+class ModalitySubsetNotApplicable(ValueError):
+    """A model cannot classify with this modality subset (not a failure of
+    the subset's data): the sweep lists the subset as not applicable."""
+
+
 def _dataset_cfg(dataloader_cfg):
     """The dataset config of a dataloader config (None when not a dict)."""
     dataset = dataloader_cfg.get('dataset') \
@@ -77,7 +82,10 @@ def evaluate_missing_modalities(
 
     Returns:
         list[dict]: per subset ``modalities``, the test metrics, and
-        ``delta`` (full-modality minus this subset's ``metric``).
+        ``delta`` (full-modality minus this subset's ``metric``); a subset
+        the model refuses (:class:`ModalitySubsetNotApplicable` from
+        ``set_test_modalities``) has ``not_applicable`` (the reason) and no
+        metrics.
     """
     model = runner.model.module if is_model_wrapper(runner.model) \
         else runner.model
@@ -89,7 +97,11 @@ def evaluate_missing_modalities(
     rows = []
     try:
         for subset in subsets:
-            model.set_test_modalities(subset)
+            try:
+                model.set_test_modalities(subset)
+            except ModalitySubsetNotApplicable as e:
+                rows.append(dict(modalities=subset, not_applicable=str(e)))
+                continue
             if decode_subset:
                 _use_test_data_of(runner, subset)
             rows.append(dict(modalities=subset, **runner.test()))
@@ -101,14 +113,15 @@ def evaluate_missing_modalities(
                  if set(r['modalities']) == set(model.modalities)), None)
     for r in rows:
         r['missing'] = set(r['modalities']) != set(model.modalities)
-        r['delta'] = None if full is None else full - r[metric]
+        if 'not_applicable' not in r:
+            r['delta'] = None if full is None else full - r[metric]
     return rows
 
 
 def mean_delta(rows: Sequence[Dict]) -> Optional[float]:
     """Mean Δ over the rows with missing modalities (Table 4's mean Δ)."""
     deltas = [r['delta'] for r in rows
-              if r['missing'] and r['delta'] is not None]
+              if r['missing'] and r.get('delta') is not None]
     return sum(deltas) / len(deltas) if deltas else None
 
 

@@ -121,7 +121,8 @@ def main(argv=None):
                                      format_robustness_table,
                                      missing_modality_policy,
                                      plot_robustness_heatmap,
-                                     robustness_rows, write_robustness_csv)
+                                     robustness_rows, subset_name,
+                                     write_robustness_csv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -139,8 +140,14 @@ def main(argv=None):
     rows = evaluate_missing_modalities(runner, subsets,
                                        decode_subset=decode == 'subset')
     modalities = tuple(getattr(model, 'modalities', ())) or None
-    report = robustness_rows(rows, modalities)
+    refused = [r for r in rows if 'not_applicable' in r]
+    report = robustness_rows([r for r in rows if r not in refused],
+                             modalities)
     table = format_robustness_table(report, policy, modalities)
+    if refused:
+        table += '\n\n' + '\n'.join(
+            f"Not applicable: {subset_name(r['modalities'])} -- "
+            f"{r['not_applicable']}" for r in refused)
     print(table)
     paths = report_paths(args)
     if paths:

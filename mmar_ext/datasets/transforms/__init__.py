@@ -2,6 +2,7 @@
 from .color import DepthToJet, frames_to_jet, jet_lut
 from .decoding import MultiModalDecode
 from .formatting import PackMultiModalInputs
+from .heatmap import JointCoordinates
 from .modality import ModalityTransforms
 from .pose import (JointHeatmaps, PoseHeatmapVolume, SkeletonBoxCrop,
                    SkeletonROIMosaic)
@@ -11,5 +12,5 @@ from .skeleton_input import FixedLengthSkeleton, GCNSkeletonInput
 __all__ = [
     'MultiModalSampleFrames', 'MultiModalDecode', 'DepthToJet', 'GCNSkeletonInput', 'FixedLengthSkeleton',
     'ModalityTransforms', 'PackMultiModalInputs', 'PoseHeatmapVolume',
-    'SkeletonBoxCrop', 'SkeletonROIMosaic', 'JointHeatmaps', 'frames_to_jet', 'jet_lut'
+    'SkeletonBoxCrop', 'SkeletonROIMosaic', 'JointHeatmaps', 'JointCoordinates', 'frames_to_jet', 'jet_lut'
 ]

@@ -24,7 +24,10 @@ from .video_reader import FrameRangeError, lowres_for_box, pyav_decode
 
 VIDEO_MODALITIES = ('rgb', 'ir')
 IMAGE_MODALITIES = ('rgb', 'depth', 'ir')
-POSE_KEYS = ('keypoint', 'keypoint_score', 'keypoint_3d')
+POSE_KEYS = ('keypoint', 'keypoint_score', 'keypoint_3d', 'keypoint_ntu25',
+             'keypoint_ntu25_score')
+#: 2D keypoints in RGB pixels (rescaled with the decoded RGB size)
+PIXEL_KEYPOINTS = ('keypoint', 'keypoint_ntu25')
 DEPTH_TEMPLATE = 'MDepth-{:08d}.png'
 
 
@@ -315,14 +318,15 @@ class MultiModalDecode(BaseTransform):
     def _sync_rgb_shape(results: Dict, shape: tuple) -> None:
         """Rescale 2D keypoints when the RGB video differs from img_shape."""
         ann_shape = results.get('img_shape')
-        if ann_shape is not None and tuple(ann_shape) != shape and \
-                'keypoint' in results:
+        if ann_shape is not None and tuple(ann_shape) != shape:
             oh, ow = ann_shape
             nh, nw = shape
-            kp = np.asarray(results['keypoint'], np.float32).copy()
-            kp[..., 0] *= nw / ow
-            kp[..., 1] *= nh / oh
-            results['keypoint'] = kp
+            for key in PIXEL_KEYPOINTS:
+                if key in results:
+                    kp = np.asarray(results[key], np.float32).copy()
+                    kp[..., 0] *= nw / ow
+                    kp[..., 1] *= nh / oh
+                    results[key] = kp
         results['img_shape'] = shape
         results['original_shape'] = shape
 

@@ -9,7 +9,12 @@
 * :class:`JointHeatmaps` -- the per-frame, per-joint maps
   ``H in R^{T x R x h x w}`` of the joint tokenizer of the 3D deformable
   transformer (seed 004, §3.1 "Pose modality", eqs. (1)-(2)), at the
-  resolution of a feature map of the (cropped, resized) RGB clip.
+  resolution of a feature map of the (cropped, resized) RGB clip; persons
+  combined by maximum or concatenated along the joint axis.
+* :class:`JointCoordinates` -- the same joints as cell coordinates
+  ``(x, y, valid)`` of that grid, what
+  :class:`~mmar_ext.models.necks.JointTokenizer` consumes (it evaluates
+  eqs. (1)-(2) itself); both share :func:`joint_cells`.
 
 It also holds the keypoint reading shared by the pose-derived transforms
 (:func:`read_keypoints`: non-finite coordinates become missing joints,
@@ -576,8 +581,126 @@ class PoseHeatmapVolume(BaseTransform):
                 f'out_key={self.out_key!r})')
 
 
+# --------------------------------------------------------------------------
+# Joint tokenizer inputs (seed 004, §3.1): cell coordinates of the joints
+# --------------------------------------------------------------------------
+def joint_cells(results: Dict,
+                caller: str,
+                feat_shape: Optional[Tuple[int, int]] = None,
+                feat_stride: int = 2,
+                score_thr: float = 0.,
+                match_modality: Optional[str] = None,
+                keypoint_key: str = 'keypoint',
+                score_key: Optional[str] = None,
+                max_persons: Optional[int] = None
+                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                           Tuple[int, int]]:
+    """The joints of a sample in cell coordinates of an ``h x w`` grid.
+
+    Shared by :class:`JointHeatmaps` and :class:`JointCoordinates`: reads
+    ``keypoint_key`` / ``score_key`` (default ``f'{keypoint_key}_score'``)
+    with :func:`read_keypoints`, keeps the frames of ``match_modality``
+    (:func:`keypoint_frames_of`), converts pixel coordinates ``(x, y)`` of
+    the ``img_shape`` ``H x W`` image to cell coordinates
+    ``(x w / W - 0.5, y h / H - 0.5)`` (cell ``(i, j)`` covers pixels
+    ``[j W/w, (j+1) W/w) x [i H/h, (i+1) H/h)``; ``h, w = feat_shape`` or
+    ``H // feat_stride, W // feat_stride``) and, with ``max_persons``, keeps
+    the first ``max_persons`` persons in stored order (extra ones dropped,
+    missing ones padded with invalid joints).
+
+    Returns ``u`` (column), ``v`` (row), ``valid`` (bool: score
+    ``> score_thr``; NaN joints have score 0), ``score``, all float32
+    ``[M, T, K]`` (``M = max_persons`` if given), and ``(h, w)``. Invalid
+    joints have ``u = v = score = 0``.
+    """
+    score_key = score_key or f'{keypoint_key}_score'
+    got = read_keypoints(results, keypoint_key, score_key, caller=caller)
+    if got is None:
+        hint = ''
+        if keypoint_key == 'keypoint_ntu25':
+            hint = (' (build it with python -m data_prep.ntu.'
+                    'build_annotations --ntu25-2d)')
+        raise KeyError(f'Sample {sample_name(results)}: {caller} needs '
+                       f'{keypoint_key!r}{hint}')
+    kps, scores = got
+    if not kps.shape[1]:
+        raise ValueError(
+            f'Sample {sample_name(results)}: {caller}: '
+            f'{keypoint_key!r} has no frame (shape {kps.shape})')
+    img_h, img_w = results['img_shape'][:2]
+    h, w = feat_shape or (img_h // feat_stride, img_w // feat_stride)
+    if match_modality is not None:
+        pos = keypoint_frames_of(results, match_modality, kps.shape[1])
+        kps, scores = kps[:, pos], scores[:, pos]
+    if max_persons is not None:
+        m = kps.shape[0]
+        kps, scores = kps[:max_persons], scores[:max_persons]
+        if m < max_persons:
+            pad = max_persons - m
+            kps = np.concatenate(
+                [kps, np.zeros((pad, ) + kps.shape[1:], np.float32)])
+            scores = np.concatenate(
+                [scores,
+                 np.zeros((pad, ) + scores.shape[1:], np.float32)])
+    valid = scores > score_thr
+    u = kps[..., 0] * np.float32(w / img_w) - np.float32(0.5)
+    v = kps[..., 1] * np.float32(h / img_h) - np.float32(0.5)
+    zero = np.float32(0)
+    u, v = np.where(valid, u, zero), np.where(valid, v, zero)
+    scores = np.where(valid, scores, zero)
+    return (u.astype(np.float32), v.astype(np.float32), valid,
+            scores.astype(np.float32), (int(h), int(w)))
+
+
+class _JointGridTransform(BaseTransform):
+    """Arguments shared by :class:`JointHeatmaps` and
+    :class:`JointCoordinates` (see there)."""
+
+    def __init__(self,
+                 feat_shape: Optional[Union[int, Tuple[int, int]]] = None,
+                 feat_stride: int = 2,
+                 score_thr: float = 0.,
+                 match_modality: Optional[str] = None,
+                 max_persons: int = 2,
+                 keypoint_key: str = 'keypoint',
+                 out_key: str = '') -> None:
+        if isinstance(feat_shape, int):
+            feat_shape = (feat_shape, feat_shape)
+        self.feat_shape = None if feat_shape is None else tuple(feat_shape)
+        if feat_stride < 1:
+            raise ValueError(f'feat_stride must be >= 1, got {feat_stride}')
+        if max_persons < 1:
+            raise ValueError(f'max_persons must be >= 1, got {max_persons}')
+        self.feat_stride = feat_stride
+        self.score_thr = score_thr
+        self.match_modality = match_modality
+        self.max_persons = max_persons
+        self.keypoint_key = keypoint_key
+        self.out_key = out_key
+
+    def _cells(self, results: Dict, max_persons: Optional[int]):
+        return joint_cells(
+            results,
+            caller=type(self).__name__,
+            feat_shape=self.feat_shape,
+            feat_stride=self.feat_stride,
+            score_thr=self.score_thr,
+            match_modality=self.match_modality,
+            keypoint_key=self.keypoint_key,
+            max_persons=max_persons)
+
+    def _repr_args(self) -> str:
+        return (f'feat_shape={self.feat_shape}, '
+                f'feat_stride={self.feat_stride}, '
+                f'score_thr={self.score_thr}, '
+                f'match_modality={self.match_modality!r}, '
+                f'max_persons={self.max_persons}, '
+                f'keypoint_key={self.keypoint_key!r}, '
+                f'out_key={self.out_key!r}')
+
+
 @TRANSFORMS.register_module()
-class JointHeatmaps(BaseTransform):
+class JointHeatmaps(_JointGridTransform):
     """Per-frame joint heatmaps for a joint tokenizer (seed 004, §3.1).
 
     ``H_{t,r}(i, j) = exp(-((i - x_{t,r})^2 + (j - y_{t,r})^2) / 2 sigma^2)``
@@ -593,13 +716,27 @@ class JointHeatmaps(BaseTransform):
     ``[j W/w, (j+1) W/w) x [i H/h, (i+1) H/h)``; MMAction2's transforms keep
     keypoints in continuous pixel coordinates (``Flip``: ``x -> W - x``), so
     a keypoint ``(x, y)`` sits at cell coordinates
-    ``(x w / W - 0.5, y h / H - 0.5)`` and ``sigma`` is in cells. Persons
-    are combined by maximum; joints with score ``<= score_thr`` (missing,
-    NaN) give no response. The Gaussian is not truncated.
+    ``(x w / W - 0.5, y h / H - 0.5)`` and ``sigma`` is in cells. Eq. (2)
+    pairs the row index ``i`` with ``x`` in print; we read ``x`` as the
+    column (``j``) and ``y`` as the row (``i``), the only reading under
+    which the map peaks at the joint. Joints with score ``<= score_thr``
+    (missing, NaN) give no response. The Gaussian is not truncated.
 
-    Required keys: ``keypoint``, ``img_shape``; optional ``keypoint_score``
-    and, with ``match_modality``, ``<m>_inds``/``<m>_imgs``, ``pose_inds``.
-    Added key: ``out_key``, float32 ``[T, K, h, w]``.
+    Persons (``persons``):
+
+    * ``'max'``: combined by maximum, ``[T, K, h, w]`` (all persons).
+    * ``'concat'``: each person's joints are separate maps, persons
+      concatenated along the joint axis, ``[T, max_persons * K, h, w]``
+      (person 0's ``K`` joints, then person 1's, ...); the first
+      ``max_persons`` persons are kept, absent ones give all-zero maps.
+      This is what :class:`~mmar_ext.models.necks.JointTokenizer` computes
+      from :class:`JointCoordinates` (without materialising the maps).
+
+    Required keys: ``keypoint_key``, ``img_shape``; optional
+    ``<keypoint_key>_score`` and, with ``match_modality``,
+    ``<m>_inds``/``<m>_imgs``, ``pose_inds``.
+    Added key: ``out_key``, float32 ``[T, K, h, w]`` or
+    ``[T, max_persons * K, h, w]``.
 
     Args:
         feat_shape (tuple[int], optional): ``(h, w)`` of the maps.
@@ -613,6 +750,11 @@ class JointHeatmaps(BaseTransform):
         match_modality (str, optional): Keep the keypoint frames of this
             modality's clip (e.g. ``'rgb'`` when the pose clip has 48
             frames and RGB every 3rd). Defaults to None (all frames).
+        persons (str): ``'max'`` or ``'concat'``. Defaults to ``'max'``.
+        max_persons (int): Persons kept by ``'concat'``. Defaults to 2.
+        keypoint_key (str): Keypoints ``[M, T, K, 2]`` to read (scores from
+            ``<keypoint_key>_score``), e.g. ``'keypoint_ntu25'`` for NTU's
+            2D Kinect joints. Defaults to ``'keypoint'``.
         out_key (str): Defaults to ``'joint_heatmaps'``.
     """
 
@@ -623,52 +765,40 @@ class JointHeatmaps(BaseTransform):
                  use_score: bool = False,
                  score_thr: float = 0.,
                  match_modality: Optional[str] = None,
+                 persons: str = 'max',
+                 max_persons: int = 2,
+                 keypoint_key: str = 'keypoint',
                  out_key: str = 'joint_heatmaps') -> None:
-        if isinstance(feat_shape, int):
-            feat_shape = (feat_shape, feat_shape)
-        self.feat_shape = None if feat_shape is None else tuple(feat_shape)
-        if feat_stride < 1:
-            raise ValueError(f'feat_stride must be >= 1, got {feat_stride}')
+        super().__init__(feat_shape, feat_stride, score_thr, match_modality,
+                         max_persons, keypoint_key, out_key)
         if sigma <= 0:
             raise ValueError(f'sigma must be > 0, got {sigma}')
-        self.feat_stride = feat_stride
+        if persons not in ('max', 'concat'):
+            raise ValueError(
+                f"persons must be 'max' or 'concat', got {persons!r}")
         self.sigma = sigma
         self.use_score = use_score
-        self.score_thr = score_thr
-        self.match_modality = match_modality
-        self.out_key = out_key
+        self.persons = persons
 
     def transform(self, results: Dict) -> Dict:
-        got = read_keypoints(results, caller=type(self).__name__)
-        if got is None:
-            raise KeyError(f'Sample {sample_name(results)}: '
-                           f"{type(self).__name__} needs 'keypoint'")
-        kps, scores = got
-        if not kps.shape[1]:
-            raise ValueError(
-                f'Sample {sample_name(results)}: {type(self).__name__}: '
-                f"'keypoint' has no frame (shape {kps.shape})")
-        img_h, img_w = results['img_shape']
-        h, w = self.feat_shape or (img_h // self.feat_stride,
-                                   img_w // self.feat_stride)
-        if self.match_modality is not None:
-            pos = keypoint_frames_of(results, self.match_modality,
-                                     kps.shape[1])
-            kps, scores = kps[:, pos], scores[:, pos]
-        m, t, k = scores.shape
-        out = np.zeros((t, k, h, w), np.float32)
-        if m:
-            u = kps[..., 0] * np.float32(w / img_w) - np.float32(0.5)
-            v = kps[..., 1] * np.float32(h / img_h) - np.float32(0.5)
-            den = np.float32(2 * self.sigma**2)
-            gx = np.exp(-(np.arange(w, dtype=np.float32) - u[..., None])**2 /
-                        den)  # [M, T, K, w]
-            gy = np.exp(-(np.arange(h, dtype=np.float32) - v[..., None])**2 /
-                        den)  # [M, T, K, h]
-            val = np.where(scores > self.score_thr,
-                           scores if self.use_score else np.float32(1),
-                           np.float32(0)).astype(np.float32)
-            gy *= val[..., None]
+        concat = self.persons == 'concat'
+        u, v, valid, scores, (h, w) = self._cells(
+            results, self.max_persons if concat else None)
+        m, t, k = u.shape
+        den = np.float32(2 * self.sigma**2)
+        gx = np.exp(-(np.arange(w, dtype=np.float32) - u[..., None])**2 /
+                    den)  # [M, T, K, w]
+        gy = np.exp(-(np.arange(h, dtype=np.float32) - v[..., None])**2 /
+                    den)  # [M, T, K, h]
+        val = np.where(valid, scores if self.use_score else np.float32(1),
+                       np.float32(0)).astype(np.float32)
+        gy *= val[..., None]
+        if concat:  # [M, T, K, h, w] -> [T, M * K, h, w], person-major
+            out = gy[..., :, None] * gx[..., None, :]
+            out = out.transpose(1, 0, 2, 3, 4).reshape(t, m * k, h, w)
+            out = np.ascontiguousarray(out)
+        else:
+            out = np.zeros((t, k, h, w), np.float32)
             for p in range(m):  # max over persons, one [T, K, h, w] at a time
                 np.maximum(
                     out, gy[p][..., :, None] * gx[p][..., None, :], out=out)
@@ -676,8 +806,80 @@ class JointHeatmaps(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(feat_shape={self.feat_shape}, '
-                f'feat_stride={self.feat_stride}, sigma={self.sigma}, '
-                f'use_score={self.use_score}, score_thr={self.score_thr}, '
-                f'match_modality={self.match_modality!r}, '
-                f'out_key={self.out_key!r})')
+        return (f'{self.__class__.__name__}(sigma={self.sigma}, '
+                f'use_score={self.use_score}, persons={self.persons!r}, '
+                f'{self._repr_args()})')
+
+
+@TRANSFORMS.register_module()
+class JointCoordinates(_JointGridTransform):
+    """Joint positions in feature-map cells for a joint tokenizer (seed 004,
+    §3.1, eqs. (1)-(2)).
+
+    The input of :class:`~mmar_ext.models.necks.JointTokenizer`, which
+    evaluates eq. (1) with the Gaussians of eq. (2) itself (separably, on
+    the device), so no ``T x R x h x w`` heatmaps (tens of MB per clip) are
+    built or moved. The coordinates, frame and person selection are those
+    of :class:`JointHeatmaps` with ``persons='concat'`` (shared code,
+    :func:`joint_cells`): a keypoint ``(x, y)`` of the ``H x W``
+    ``img_shape`` image sits at cell ``(x w / W - 0.5, y h / H - 0.5)``
+    (column, row) of the ``h x w`` grid; the first ``max_persons`` persons
+    are kept, their joints concatenated person-major.
+
+    Required keys: ``keypoint_key``, ``img_shape``; optional
+    ``<keypoint_key>_score`` and, with ``match_modality``,
+    ``<m>_inds``/``<m>_imgs``, ``pose_inds``.
+    Added keys:
+
+    * ``out_key``: float32 ``[num_clips, T, max_persons * K, 3]`` (the
+      ``num_clips`` of the sample, default 1, split the frames), rows
+      ``(x_cell, y_cell, valid)``; ``valid`` is 1, or 0 for a joint with
+      score ``<= score_thr`` (missing; NaN coordinates or scores count as
+      missing and are reported by :func:`read_keypoints`) or of an absent
+      person, which then has ``x_cell = y_cell = 0``.
+    * ``f'{out_key}_shape'``: ``(h, w)``, the grid of the cell coordinates
+      (the model's ``F_a`` must have this size, or pass it as
+      ``JointTokenizer(..., grid_shape=...)`` to rescale).
+
+    Args:
+        feat_shape (tuple[int], optional): ``(h, w)`` of the grid.
+        feat_stride (int): ``h, w = H // stride, W // stride`` (used when
+            ``feat_shape`` is None). Defaults to 2 (``F_a`` is
+            ``H/2 x W/2``).
+        score_thr (float): Joints with score ``<= score_thr`` are invalid.
+            Defaults to 0.
+        match_modality (str, optional): As :class:`JointHeatmaps`.
+        max_persons (int): Persons kept (extra dropped, fewer padded with
+            invalid joints). Defaults to 2.
+        keypoint_key (str): As :class:`JointHeatmaps`. Defaults to
+            ``'keypoint'``.
+        out_key (str): Defaults to ``'joint_coords'``.
+    """
+
+    def __init__(self,
+                 feat_shape: Optional[Union[int, Tuple[int, int]]] = None,
+                 feat_stride: int = 2,
+                 score_thr: float = 0.,
+                 match_modality: Optional[str] = None,
+                 max_persons: int = 2,
+                 keypoint_key: str = 'keypoint',
+                 out_key: str = 'joint_coords') -> None:
+        super().__init__(feat_shape, feat_stride, score_thr, match_modality,
+                         max_persons, keypoint_key, out_key)
+
+    def transform(self, results: Dict) -> Dict:
+        u, v, valid, _, hw = self._cells(results, self.max_persons)
+        m, t, k = u.shape
+        out = np.stack([u, v, valid.astype(np.float32)], -1)  # [M, T, K, 3]
+        clips = int(results.get('num_clips', 1))
+        if t % clips:
+            raise ValueError(
+                f'Sample {sample_name(results)}: {t} keypoint frames do not '
+                f'split into num_clips={clips} clips')
+        out = out.transpose(1, 0, 2, 3).reshape(clips, t // clips, m * k, 3)
+        results[self.out_key] = np.ascontiguousarray(out, np.float32)
+        results[f'{self.out_key}_shape'] = hw
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}({self._repr_args()})'

@@ -75,13 +75,20 @@ class ModalityTransforms(BaseTransform):
             a clip. Defaults to True.
         keypoint_modality (str, optional): The modality whose pixel space
             the 2D keypoints live in. Defaults to None.
+        keypoint_key (str): The keypoints moved with that modality's frames:
+            ``results[keypoint_key]`` and ``results[keypoint_key +
+            '_score']`` enter the sub-pipeline as ``keypoint`` /
+            ``keypoint_score`` (what MMAction2's transforms move) and come
+            back under their own names, e.g. ``'keypoint_ntu25'`` (all 25
+            NTU joints in 2D). Defaults to ``'keypoint'``.
     """
 
     def __init__(self,
                  modalities: Optional[Sequence[str]] = None,
                  transforms: Union[List, Dict[str, List]] = (),
                  share_random_state: bool = True,
-                 keypoint_modality: Optional[str] = None) -> None:
+                 keypoint_modality: Optional[str] = None,
+                 keypoint_key: str = 'keypoint') -> None:
         self.modalities = None if modalities is None else tuple(modalities)
         if isinstance(transforms, dict):
             self.per_modality = {m: _build(t) for m, t in transforms.items()}
@@ -95,6 +102,9 @@ class ModalityTransforms(BaseTransform):
                 raise ValueError(f'no sub-pipeline for modalities {missing}')
         self.share_random_state = share_random_state
         self.keypoint_modality = keypoint_modality
+        # sub-pipeline key -> results key
+        self.keypoint_keys = dict(zip(
+            KEYPOINT_KEYS, (keypoint_key, f'{keypoint_key}_score')))
 
     def _pipeline(self, m: str) -> List:
         return self.shared if self.shared is not None else \
@@ -132,6 +142,7 @@ class ModalityTransforms(BaseTransform):
             k: v
             for k, v in results.items()
             if k not in STATE_KEYS and k not in KEYPOINT_KEYS
+            and k not in self.keypoint_keys.values()
             and k != 'imgs' and not k.endswith('_imgs')
         }
         for k in STATE_KEYS:
@@ -140,9 +151,9 @@ class ModalityTransforms(BaseTransform):
         if 'clip_len' not in sub and 'clip_len' in results:
             sub['clip_len'] = results['clip_len']
         if m == self.keypoint_modality:
-            for k in KEYPOINT_KEYS:
-                if k in results:
-                    sub[k] = results[k]
+            for k, key in self.keypoint_keys.items():
+                if key in results:
+                    sub[k] = results[key]
         sub['imgs'] = results[f'{m}_imgs']
         if 'img_shape' not in sub:
             sub['img_shape'] = tuple(np.asarray(sub['imgs'][0]).shape[:2])
@@ -165,7 +176,7 @@ class ModalityTransforms(BaseTransform):
             if k == 'imgs':
                 results[f'{m}_imgs'] = v
             elif k in KEYPOINT_KEYS and m == self.keypoint_modality:
-                results[k] = v
+                results[self.keypoint_keys[k]] = v
             elif k in STATE_KEYS or k not in before or v is not before[k]:
                 results[f'{m}_{k}'] = v
         for k in STATE_KEYS:  # removed by a transform (e.g. Fuse drops lazy)

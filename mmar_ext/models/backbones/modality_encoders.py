@@ -41,3 +41,13 @@ class ModalityEncoders(ModuleDict):
             raise KeyError(f'no encoder for modalities {sorted(unknown)}; '
                            f'known: {self.modalities}')
         return {m: self[m](inputs[m]) for m in self.keys() if m in inputs}
+
+
+@MODELS.register_module()
+class PassThroughEncoder(torch.nn.Module):
+    """The identity, as a modality's encoder: the neck reads the input as it
+    is -- e.g. the joint coordinates that the 3D deformable transformer's
+    joint tokenizer (paper 004, eq. 1) pools from the RGB feature maps."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x

@@ -326,7 +326,9 @@ class MultiModalRecognizer(BaseRecognizer):
         """Select the modalities used at inference; None restores all.
 
         The evaluation of Table 4 calls this (on ``model.module`` under
-        DDP) before each test pass.
+        DDP) before each test pass. A neck with ``check_modalities`` may
+        refuse a subset it cannot classify (``ModalitySubsetNotApplicable``,
+        e.g. the deformable transformer's pose alone).
         """
         if modalities is None:
             self._test_modalities = self.modalities
@@ -337,6 +339,10 @@ class MultiModalRecognizer(BaseRecognizer):
         if unknown or not modalities:
             raise ValueError(f'test modalities {tuple(modalities)} must be a '
                              f'non-empty subset of {self.modalities}')
+        check = getattr(self.neck, 'check_modalities', None) \
+            if self.with_neck else None
+        if check is not None:
+            check(tuple(modalities))
         self._test_modalities = tuple(m for m in self.modalities
                                       if m in modalities)
 
