@@ -5,6 +5,7 @@ import io
 import sys
 
 import pytest
+import torch
 
 import mmar_ext  # noqa: F401
 
@@ -78,3 +79,35 @@ def test_m_mixer_flops_are_counted():
     model = complexity.build_model('configs/m_mixer_synth_rgb-depth.py')
     shapes = dict(rgb=(3, 8, 64, 64), depth=(3, 8, 64, 64))
     assert complexity.count_flops(model, shapes=shapes) > 0
+
+
+def test_attention_flops_are_counted():
+    """MMEngine's counter knows neither ``scaled_dot_product_attention`` nor
+    ``nn.MultiheadAttention``'s inference fast path (it counts 0); ours
+    counts their products, hand-computed here."""
+    import torch.nn.functional as F
+    from mmengine.analysis import FlopAnalyzer
+
+    from mmar_ext.models.common.transformer import PreNormTransformerEncoder
+
+    class SDPA(torch.nn.Module):
+
+        def forward(self, q, k, v):
+            return F.scaled_dot_product_attention(q, k, v)
+
+    q, k, v = torch.randn(2, 4, 5, 8), torch.randn(2, 4, 7, 8), \
+        torch.randn(2, 4, 7, 6)
+    a = FlopAnalyzer(SDPA(), (q, k, v))
+    a.set_op_handle(**complexity.ATTENTION_FLOP_HANDLES)
+    assert a.total() == 2 * 4 * 5 * 7 * (8 + 6)
+
+    enc = PreNormTransformerEncoder(64, 1, 4, 256).eval()
+    x = torch.randn(1, 10, 64)
+    with torch.no_grad():
+        stock = FlopAnalyzer(enc, (x, )).total()
+        ours = FlopAnalyzer(enc, (x, ))
+        ours.set_op_handle(**complexity.ATTENTION_FLOP_HANDLES)
+        ours = ours.total()
+    # q, k, v and output projections 4 x 10 x 64², q k^T and attn v
+    # 2 x 10 x 10 x 64
+    assert ours - stock == 4 * 10 * 64 * 64 + 2 * 10 * 10 * 64

@@ -4,15 +4,21 @@
         [--input-shape MODALITY=C,T,H,W ...] [--with-activations]
         [--batch 1] [--iters 5] [--device cpu|cuda] [--cfg-options ...]
 
-FLOPs come from MMEngine's ``get_model_complexity_info`` (fvcore-style
-counting: one multiply-add = one FLOP for convolutions and linear layers;
-an eval-mode BatchNorm counts 2 per element; activations, element-wise
-sums and products, and 3D pooling are not counted), measured on
+FLOPs come from MMEngine's ``FlopAnalyzer`` (fvcore-style counting, as
+``get_model_complexity_info``: one multiply-add = one FLOP for
+convolutions, linear layers and matrix products; an eval-mode BatchNorm
+counts 2 per element; activations, element-wise sums and products, and 3D
+pooling are not counted) plus the attention ops it does not know and would
+count as 0 (:data:`ATTENTION_FLOP_HANDLES`: ``scaled_dot_product_attention``
+and ``nn.MultiheadAttention``'s inference fast path), measured on
 one clip per modality of ``[1, 1, C, T, H, W]`` through backbone, neck and
 head. The clip is, per modality: ``--input-shape`` if given, else
 ``C x T x S x S`` with ``C`` the encoder's ``in_channels`` (3 when it has
 none) and ``T`` / ``S`` the modality's clip length / size -- taken from
-``--clip-len`` / ``--size`` (all modalities), else from the config's
+``--clip-len`` / ``--size`` (all modalities; a modality whose input is
+not such a clip takes its per-clip shape from ``--input-shape`` or the
+config's ``input_shape`` dict, e.g. ``pose=(12, 50, 3)`` joint
+coordinates), else from the config's
 ``clip_len`` / ``crop_size`` variables, each either an int (all
 modalities) or a ``{modality: value}`` dict (EPAM-Net's dataset configs:
 ``clip_len = dict(pose=48, rgb=16)``, ``crop_size = dict(rgb=224,
@@ -203,7 +209,7 @@ def input_shapes(model, clip_len=None, size=None,
             channels = int(getattr(encoder, 'in_channels', 3) or 3)
             t, s = int(t or 16), int(s or 224)
             shapes[m] = (channels, t, s, s)
-        if len(shapes[m]) != 4:
+        if m not in overrides and len(shapes[m]) != 4:
             raise ValueError(f'input shape of {m} must be C,T,H,W, got '
                              f'{shapes[m]}')
     unknown = set(overrides) - set(shapes)
@@ -254,10 +260,46 @@ class TensorForward(torch.nn.Module):
         return self.model(dict(inputs), mode='tensor', stage=self.stage)
 
 
+def _numel(shape) -> int:
+    n = 1
+    for v in shape:
+        n *= int(v)
+    return n
+
+
+def sdpa_flop_jit(inputs, outputs) -> int:
+    """``aten::scaled_dot_product_attention(q, k, v, ...)``: ``q k^T`` and
+    ``attn v``, one multiply-add per product: ``batch x Lq x Lk x (d +
+    dv)``."""
+    from mmengine.analysis.jit_handles import get_shape
+    q, k, v = (get_shape(x) for x in inputs[:3])
+    return _numel(q[:-2]) * q[-2] * k[-2] * (q[-1] + v[-1])
+
+
+def native_mha_flop_jit(inputs, outputs) -> int:
+    """``aten::_native_multi_head_attention`` (``nn.MultiheadAttention``'s
+    inference fast path): the q / k / v input projections, ``q k^T``,
+    ``attn v`` and the output projection."""
+    from mmengine.analysis.jit_handles import get_shape
+    q, k = get_shape(inputs[0]), get_shape(inputs[1])
+    batch, lq, e = _numel(q[:-2]), q[-2], q[-1]
+    lk = k[-2]
+    return batch * (lq * e * e + 2 * lk * e * e + 2 * lq * lk * e +
+                    lq * e * e)
+
+
+#: Attention ops MMEngine's counter does not know (it would count 0).
+ATTENTION_FLOP_HANDLES = {
+    'aten::scaled_dot_product_attention': sdpa_flop_jit,
+    'aten::_native_multi_head_attention': native_mha_flop_jit,
+}
+
+
 def _flop_analyzer(model, inputs, stage=None):
     from mmengine.analysis import FlopAnalyzer
     wrapper = TensorForward(model, _stage(model, stage))
     analyzer = FlopAnalyzer(wrapper, (inputs, ))
+    analyzer.set_op_handle(**ATTENTION_FLOP_HANDLES)
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
     return analyzer
@@ -272,15 +314,11 @@ def count_flops(model, clip_len=16, size=224, device='cpu', shapes=None,
     :func:`input_shapes` of ``clip_len`` / ``size`` -- each an int for all
     modalities or a ``{modality: value}`` dict, e.g. ``clip_len=dict(
     rgb=16, pose=48), size=dict(rgb=224, pose=56)``."""
-    from mmengine.analysis import get_model_complexity_info
     if shapes is None:
         shapes = input_shapes(model, clip_len, size)
     inputs = dummy_inputs(model, 1, clip_len, size, device, shapes)
     with torch.no_grad():
-        info = get_model_complexity_info(
-            TensorForward(model, _stage(model, stage)), inputs=(inputs, ),
-            show_table=False, show_arch=False)
-    return int(info['flops'])
+        return int(_flop_analyzer(model, inputs, stage).total())
 
 
 # ---------------------------------------------------------------------------
@@ -537,10 +575,20 @@ def parse_input_shapes(items) -> Dict[str, Tuple[int, ...]]:
             shapes[m] = tuple(int(v) for v in dims.split(','))
         except ValueError:
             shapes[m] = ()
-        if not sep or len(shapes[m]) != 4:
+        if not sep or not shapes[m]:
             raise argparse.ArgumentTypeError(
-                f'--input-shape {item!r}: expected MODALITY=C,T,H,W')
+                f'--input-shape {item!r}: expected MODALITY=C,T,H,W (or the '
+                "modality's own per-clip shape, e.g. pose=12,50,3)")
     return shapes
+
+
+def config_input_shapes(cfg) -> Dict[str, Tuple[int, ...]]:
+    """A config's ``input_shape`` variable: ``{modality: per-clip shape}``
+    for inputs that are not ``C x T x H x W`` clips (the deformable
+    transformer's joint coordinates, ``pose=(T, J, 3)``)."""
+    cfg = Config.fromfile(cfg) if isinstance(cfg, str) else cfg
+    return {m: tuple(int(v) for v in shape)
+            for m, shape in dict(cfg.get('input_shape') or {}).items()}
 
 
 def main(argv=None):
@@ -572,8 +620,9 @@ def main(argv=None):
     # int (all modalities) or {modality: value}; None: not given
     given_t = args.clip_len or _plain(cfg.get('clip_len'))
     given_s = args.size or _plain(cfg.get('crop_size'))
-    shapes = input_shapes(model, given_t, given_s,
-                          parse_input_shapes(args.input_shape))
+    overrides = config_input_shapes(cfg)
+    overrides.update(parse_input_shapes(args.input_shape))
+    shapes = input_shapes(model, given_t, given_s, overrides)
     report = flop_report(model, shapes, args.device) \
         if args.with_activations else None
     r = complexity(model, None, None, args.batch, args.iters,

@@ -98,7 +98,9 @@ def model_cost(config):
     :func:`complexity.input_shapes`)."""
     model = complexity.build_model(config)
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    shapes = complexity.input_shapes(model, *complexity.clip_shape(config))
+    shapes = complexity.input_shapes(
+        model, *complexity.clip_shape(config),
+        complexity.config_input_shapes(config))
     return params, complexity.count_flops(model, shapes=shapes)
 
 

@@ -15,7 +15,9 @@ train_split, val_split = 'xsub_train', 'xsub_val'
 num_classes = 60
 modalities = ('rgb', 'pose')
 clip_len, rgb_size = 12, 224
-crop_size = dict(rgb=rgb_size)  # tools/analysis/complexity.py
+# one test clip for tools/analysis/complexity.py: RGB 12 x 224², 50 joints
+crop_size = dict(rgb=rgb_size)
+input_shape = dict(pose=(clip_len, 50, 3))
 keypoint_key = 'keypoint_ntu25'
 # NTU-25 (0-based): left arm 4-7, left leg 12-15, left hand tip / thumb 21-22
 left_kp = [4, 5, 6, 7, 12, 13, 14, 15, 21, 22]

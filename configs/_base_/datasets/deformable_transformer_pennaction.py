@@ -12,6 +12,7 @@ rgb_train = dict(_base_.rgb_train, transforms=[
     t if t['type'] != 'Flip' else dict(t, left_kp=left_kp, right_kp=right_kp)
     for t in _base_.rgb_train['transforms']])
 joints = dict(_base_.joints, max_persons=1)
+input_shape = dict(pose=(_base_.clip_len, 13, 3))  # 1 x 13 joints
 train_pipeline = [_base_.train_sampler, _base_.decode, rgb_train, joints,
                   _base_.pack]
 test_pipeline = [_base_.test_sampler, _base_.decode, _base_.rgb_test, joints,

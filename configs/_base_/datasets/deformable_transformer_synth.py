@@ -8,6 +8,7 @@ ann_file = 'data/synthetic_ntu/annotations.pkl'
 num_classes = 12
 clip_len, rgb_size = 8, 64
 crop_size = dict(rgb=rgb_size)
+input_shape = dict(pose=(clip_len, 34, 3))  # 2 x 17 joints
 train_sampler = dict(_base_.train_sampler, clip_len=clip_len)
 test_sampler = dict(_base_.test_sampler, clip_len=clip_len)
 sizes = dict(Resize=dict(scale=(-1, 72)), RandomCrop=dict(size=rgb_size),

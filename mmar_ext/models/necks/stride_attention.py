@@ -62,6 +62,8 @@ def window_starts(length: int, window: int, stride: int) -> List[int]:
     gives the single window ``[0]``.  E.g. ``(13, 4, 2) -> [0, 2, 4, 6, 8,
     9]``.
     """
+    if isinstance(length, torch.Tensor):  # a shape while tracing
+        length = int(length)
     for name, value in (('length', length), ('window', window),
                         ('stride', stride)):
         _check_positive(name, value)
@@ -155,6 +157,7 @@ class _StrideAttention(BaseModule):
             init_std=init_std)
 
     def _window_stride(self, length: int) -> Tuple[int, int]:
+        length = int(length)  # a tensor while tracing
         window = length if self.window is None else self.window
         stride = (math.ceil(min(window, length) / 2)
                   if self.stride is None else self.stride)
