@@ -1,8 +1,11 @@
 """Helpers of the end-to-end tests: running the tools as a user would."""
 import os
 import os.path as osp
+import pickle
 import subprocess
 import sys
+
+import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PY = sys.executable
@@ -37,3 +40,10 @@ def run(cmd, **kwargs):
         f'{" ".join(map(str, cmd))} failed:\n{proc.stdout[-3000:]}\n'
         f'{proc.stderr[-5000:]}')
     return proc
+
+
+def dump_scores(path, key='pred_score'):
+    """``[N, K]`` scores (``key`` of each result) of a ``tools/test.py
+    --dump`` file."""
+    with open(path, 'rb') as f:
+        return np.stack([np.asarray(r[key]) for r in pickle.load(f)])

@@ -8,7 +8,7 @@ import pickle
 
 import numpy as np
 import pytest
-from e2e_helpers import PY, ROOT, data_options, run
+from e2e_helpers import PY, ROOT, data_options, dump_scores, run
 
 CONFIG = 'configs/actionmae_synth_rgb-depth.py'
 pytestmark = pytest.mark.timeout(900)
@@ -42,11 +42,6 @@ def test_actionmae_configs_build():
         assert list(cfg.train_dataloader.dataset.modalities) == mods, name
 
 
-def _scores(path):
-    with open(path, 'rb') as f:
-        return np.stack([np.asarray(r['pred_score']) for r in pickle.load(f)])
-
-
 def test_actionmae_train_test_stock_tools_and_missing_modalities(
         e2e_data, tmp_path):
     from mmar_ext.utils import mmaction_tool_path
@@ -64,13 +59,14 @@ def test_actionmae_train_test_stock_tools_and_missing_modalities(
     stock = tmp_path / 'stock.pkl'
     run([PY, mmaction_tool_path('test.py'), CONFIG, ckpt, '--work-dir',
          work, '--dump', stock, '--cfg-options', *opts])
-    np.testing.assert_allclose(_scores(stock), _scores(dump), atol=1e-6)
-    assert _scores(dump).shape == (e2e_data['num_val'], 12)
+    np.testing.assert_allclose(dump_scores(stock), dump_scores(dump),
+                               atol=1e-6)
+    assert dump_scores(dump).shape == (e2e_data['num_val'], 12)
     # depth missing at test time: reconstructed, not zero-filled
     rgb_only = tmp_path / 'rgb_only.pkl'
     run([PY, 'tools/test.py', CONFIG, ckpt, '--work-dir', work, '--dump',
          rgb_only, '--cfg-options', *opts, "model.test_cfg.modalities=['rgb']"])
-    assert not np.allclose(_scores(rgb_only), _scores(dump))
+    assert not np.allclose(dump_scores(rgb_only), dump_scores(dump))
     # the robustness report: R+D, R, D with the ActionMAE policy
     report = tmp_path / 'report.md'
     run([PY, 'tools/analysis/missing_modality_eval.py', CONFIG, ckpt,

@@ -6,12 +6,11 @@ modules are tested alone in test_deformable_attention_3d.py,
 test_stride_attention.py and test_joint_tokenizer.py."""
 import glob
 import os.path as osp
-import pickle
 
 import numpy as np
 import pytest
 import torch
-from e2e_helpers import PY, ROOT, data_options, run
+from e2e_helpers import PY, ROOT, data_options, dump_scores, run
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -189,9 +188,7 @@ def test_train_test_and_robustness_report(e2e_data, tmp_path):
     dump = tmp_path / 'dump.pkl'
     run([PY, 'tools/test.py', SYNTH, ckpt, '--work-dir', work, '--dump',
          dump, '--cfg-options', *opts])
-    with open(dump, 'rb') as f:
-        scores = np.stack([np.asarray(r['pred_score']) for r in
-                           pickle.load(f)])
+    scores = dump_scores(dump)
     assert scores.shape == (e2e_data['num_val'], 12)
     assert np.isfinite(scores).all()
     report = tmp_path / 'report.md'

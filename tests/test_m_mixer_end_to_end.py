@@ -3,22 +3,15 @@ tools/train.py + tools/test.py on configs/m_mixer_synth_rgb-depth.py, its
 robustness report (R+D, R, D under the neck's missing-modality policy), and
 the per-stream classifiers of eq. 22-23 trained on the frozen model
 (configs/m_mixer_synth_rgb-depth_streams.py)."""
-import pickle
 
 import numpy as np
 import pytest
 import torch
-from e2e_helpers import PY, data_options, run
+from e2e_helpers import PY, data_options, dump_scores, run
 
 CONFIG = 'configs/m_mixer_synth_rgb-depth.py'
 STREAMS = 'configs/m_mixer_synth_rgb-depth_streams.py'
 pytestmark = pytest.mark.timeout(900)
-
-
-def _scores(path):
-    with open(path, 'rb') as f:
-        return np.stack([np.asarray(r['pred_score'])
-                         for r in pickle.load(f)])
 
 
 def _state(path):
@@ -35,7 +28,7 @@ def test_m_mixer_train_test_report_and_stream_classifiers(e2e_data, tmp_path):
     dump = tmp_path / 'dump.pkl'
     run([PY, 'tools/test.py', CONFIG, ckpt, '--work-dir', work, '--dump',
          dump, '--cfg-options', *opts])
-    scores = _scores(dump)
+    scores = dump_scores(dump)
     assert scores.shape == (e2e_data['num_val'], 12)
     assert np.allclose(scores.sum(1), 1, atol=1e-4)
 
@@ -67,5 +60,5 @@ def test_m_mixer_train_test_report_and_stream_classifiers(e2e_data, tmp_path):
     run([PY, 'tools/test.py', STREAMS, trained, '--work-dir', streams,
          '--dump', rgb, '--cfg-options', *opts,
          "model.neck.stream_outputs=['rgb']"])
-    assert _scores(rgb).shape == (e2e_data['num_val'], 12)
-    assert not np.allclose(_scores(rgb), scores)
+    assert dump_scores(rgb).shape == (e2e_data['num_val'], 12)
+    assert not np.allclose(dump_scores(rgb), scores)

@@ -10,7 +10,8 @@ from .sampling import MultiModalSampleFrames
 from .skeleton_input import FixedLengthSkeleton, GCNSkeletonInput
 
 __all__ = [
-    'MultiModalSampleFrames', 'MultiModalDecode', 'DepthToJet', 'GCNSkeletonInput', 'FixedLengthSkeleton',
-    'ModalityTransforms', 'PackMultiModalInputs', 'PoseHeatmapVolume',
-    'SkeletonBoxCrop', 'SkeletonROIMosaic', 'JointHeatmaps', 'JointCoordinates', 'frames_to_jet', 'jet_lut'
+    'DepthToJet', 'FixedLengthSkeleton', 'GCNSkeletonInput', 'JointCoordinates',
+    'JointHeatmaps', 'ModalityTransforms', 'MultiModalDecode',
+    'MultiModalSampleFrames', 'PackMultiModalInputs', 'PoseHeatmapVolume',
+    'SkeletonBoxCrop', 'SkeletonROIMosaic', 'frames_to_jet', 'jet_lut'
 ]

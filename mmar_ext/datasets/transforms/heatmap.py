@@ -656,6 +656,8 @@ class _JointGridTransform(BaseTransform):
     """Arguments shared by :class:`JointHeatmaps` and
     :class:`JointCoordinates` (see there)."""
 
+    default_out_key = 'joint_heatmaps'
+
     def __init__(self,
                  feat_shape: Optional[Union[int, Tuple[int, int]]] = None,
                  feat_stride: int = 2,
@@ -663,7 +665,7 @@ class _JointGridTransform(BaseTransform):
                  match_modality: Optional[str] = None,
                  max_persons: int = 2,
                  keypoint_key: str = 'keypoint',
-                 out_key: str = '') -> None:
+                 out_key: Optional[str] = None) -> None:
         if isinstance(feat_shape, int):
             feat_shape = (feat_shape, feat_shape)
         self.feat_shape = None if feat_shape is None else tuple(feat_shape)
@@ -676,7 +678,7 @@ class _JointGridTransform(BaseTransform):
         self.match_modality = match_modality
         self.max_persons = max_persons
         self.keypoint_key = keypoint_key
-        self.out_key = out_key
+        self.out_key = out_key or self.default_out_key
 
     def _cells(self, results: Dict, max_persons: Optional[int]):
         return joint_cells(
@@ -856,16 +858,7 @@ class JointCoordinates(_JointGridTransform):
         out_key (str): Defaults to ``'joint_coords'``.
     """
 
-    def __init__(self,
-                 feat_shape: Optional[Union[int, Tuple[int, int]]] = None,
-                 feat_stride: int = 2,
-                 score_thr: float = 0.,
-                 match_modality: Optional[str] = None,
-                 max_persons: int = 2,
-                 keypoint_key: str = 'keypoint',
-                 out_key: str = 'joint_coords') -> None:
-        super().__init__(feat_shape, feat_stride, score_thr, match_modality,
-                         max_persons, keypoint_key, out_key)
+    default_out_key = 'joint_coords'
 
     def transform(self, results: Dict) -> Dict:
         u, v, valid, _, hw = self._cells(results, self.max_persons)

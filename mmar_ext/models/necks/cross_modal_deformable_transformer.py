@@ -38,7 +38,6 @@ cannot be missing: the joint tokens pool the RGB features ``F_a`` (eq. 1),
 so pose alone is not applicable (:meth:`check_modalities` raises
 :class:`ModalitySubsetNotApplicable`).
 """
-import math
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
