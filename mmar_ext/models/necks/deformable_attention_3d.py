@@ -45,6 +45,8 @@ not available), each a constructor switch where it is a choice of design:
 * Samples outside the volume read zeros (trilinear weights only on existing
   neighbours, ``grid_sample``'s zero padding). Locations are kept and
   normalised in float32 (or float64) even under autocast.
+* ``token_search=False`` drops the 3DTS: keys and values come from all of
+  ``Z`` (full attention; Table 4's "full" alternative).
 * Eq. (6) has no LN before the MSA: ``pre_norm=False``. ``pre_norm=True``
   applies one LN (shared by X and X~) before the projections.
 * Projections ``W_q, W_k, W_v`` and the output projection are ``Linear``
