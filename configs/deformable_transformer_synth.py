@@ -15,12 +15,11 @@ model = dict(
     cls_head=dict(num_classes=12, in_channels=3 * 64))
 max_epochs, warmup_epochs = 15, 1
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+warmup, cosine = _base_.param_scheduler
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         eta_min=0, by_epoch=True, begin=warmup_epochs, end=max_epochs,
-         convert_to_iter_based=True)
+    dict(warmup, end=warmup_epochs),
+    dict(cosine, T_max=max_epochs - warmup_epochs, begin=warmup_epochs,
+         end=max_epochs)
 ]
 default_hooks = dict(
     logger=dict(interval=10),

@@ -57,12 +57,6 @@ def test_constructor_validates_window_and_stride(cls, kwargs):
         cls(embed_dims=C, num_heads=HEADS, **kwargs)
 
 
-def test_per_modality_is_reserved():
-    with pytest.raises(NotImplementedError):
-        TemporalStrideAttention(embed_dims=C, num_heads=HEADS,
-                                per_modality=True)
-
-
 def _windowed_reference(encoder, seq, owner, starts, window, extra_mask=None):
     """Full attention of ``encoder`` over ``seq`` [B, N, C] once per window,
     keys outside the window masked; ``owner`` [N] gives each token's

@@ -1,9 +1,9 @@
-from .modality_encoders import ModalityEncoders, PassThroughEncoder
+from .modality_encoders import ModalityEncoders
 from .resnet2plus1d_maps import ResNet2Plus1dMaps
 from .space_time_encoder import SpaceTimeEncoder
 from .x_shiftnet import XShiftBlock, XShiftNet, temporal_shift
 
 __all__ = [
-    'ModalityEncoders', 'PassThroughEncoder', 'ResNet2Plus1dMaps', 'SpaceTimeEncoder', 'XShiftBlock', 'XShiftNet',
+    'ModalityEncoders', 'ResNet2Plus1dMaps', 'SpaceTimeEncoder', 'XShiftBlock', 'XShiftNet',
     'temporal_shift'
 ]

@@ -43,11 +43,7 @@ class ModalityEncoders(ModuleDict):
         return {m: self[m](inputs[m]) for m in self.keys() if m in inputs}
 
 
-@MODELS.register_module()
-class PassThroughEncoder(torch.nn.Module):
-    """The identity, as a modality's encoder: the neck reads the input as it
-    is -- e.g. the joint coordinates that the 3D deformable transformer's
-    joint tokenizer (paper 004, eq. 1) pools from the RGB feature maps."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x
+#: The identity as a modality's encoder: the neck reads the input as it is --
+#: e.g. the joint coordinates that the 3D deformable transformer's joint
+#: tokenizer (paper 004, eq. 1) pools from the RGB feature maps.
+MODELS.register_module(name='PassThroughEncoder', module=torch.nn.Identity)

@@ -36,8 +36,6 @@ Choices the paper leaves unstated (the project's reading):
   keys only; masked tokens are still updated as queries (finite outputs that
   nothing else depends on).  The modal tokens keep every softmax row
   non-empty.
-* ``per_modality=False`` in the temporal module: one MSA over all
-  modalities of a window; a per-modality variant is reserved (raises).
 """
 import math
 from typing import List, Optional, Tuple
@@ -214,8 +212,7 @@ class TemporalStrideAttention(_StrideAttention):
 
     Args: as :class:`JointStrideAttention`, with ``window`` (``w_t``)
     defaulting to 4 frames and ``stride`` (``s_t``) to 2 (``window=None``:
-    one window of all frames, full attention), plus
-    ``per_modality`` (reserved; only False is implemented).
+    one window of all frames, full attention).
 
     Shape:
         ``forward(z [B, T, N_z, C], p [B, T, R, C], m [B, T, 3, C],
@@ -226,14 +223,11 @@ class TemporalStrideAttention(_StrideAttention):
     def __init__(self, embed_dims: int, num_heads: int = 8,
                  ffn_ratio: float = 4., drop_rate: float = 0.,
                  window: int = 4, stride: int = 2,
-                 per_modality: bool = False, num_layers: int = 1,
+                 num_layers: int = 1,
                  act: str = 'gelu', init_std: Optional[float] = 0.02,
                  init_cfg: Optional[dict] = None) -> None:
-        if per_modality:
-            raise NotImplementedError('per_modality=True is not implemented')
         super().__init__(embed_dims, num_heads, ffn_ratio, drop_rate, window,
                          stride, num_layers, act, init_std, init_cfg)
-        self.per_modality = per_modality
 
     def forward(self, z: torch.Tensor, p: torch.Tensor, m: torch.Tensor,
                 key_padding_mask: Optional[torch.Tensor] = None

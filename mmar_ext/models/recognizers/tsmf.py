@@ -301,13 +301,14 @@ class TSMFRecognizer(BaseRecognizer):
             # tensor mode without samples (FLOP counting, export): the
             # layout SkeletonROIMosaic makes, equal part rows
             data_samples = [None] * mosaic.shape[0]
+            bands = band_cells(p.shape[1], mosaic.shape[-2:])
         elif len(data_samples) != mosaic.shape[0]:
             raise ValueError('TSMF needs one data sample per mosaic, with '
                              'the roi_cells of SkeletonROIMosaic')
         maps = []
         for i, sample in enumerate(data_samples):
-            cells = band_cells(p.shape[1], mosaic.shape[-2:]) \
-                if sample is None else sample.metainfo.get('roi_cells')
+            cells = bands if sample is None else \
+                sample.metainfo.get('roi_cells')
             if cells is None:
                 raise KeyError(
                     f'sample {self._name(data_samples, i)}: no roi_cells '
