@@ -136,8 +136,8 @@ def test_full_decode_reads_every_frame(synth, raw, monkeypatch):
         f.write(b'not a png')
     probe = data_check._probe
     monkeypatch.setattr(
-        data_check, '_probe', lambda m, path: (total, None)
-        if path == video else probe(m, path))
+        data_check, '_probe', lambda task: (total, None)
+        if task.path == video else probe(task))
     assert check_dataset(dataset, workers=1, progress=False) == []
     problems = check_dataset(dataset, full_decode=True, workers=1,
                              progress=False)

@@ -145,13 +145,13 @@ def test_absent_modality_is_not_decoded_and_packed_as_placeholder(
         partial, allow_ds, mixed, monkeypatch):
     from mmar_ext.datasets.transforms import MultiModalDecode
     decoded = []
-    original = MultiModalDecode._decode_depth
+    original = MultiModalDecode._decode_frame_folder
 
-    def spy(self, results, path, inds):
+    def spy(self, results, m, path, inds):
         decoded.append(results['frame_dir'])
-        return original(self, results, path, inds)
+        return original(self, results, m, path, inds)
 
-    monkeypatch.setattr(MultiModalDecode, '_decode_depth', spy)
+    monkeypatch.setattr(MultiModalDecode, '_decode_frame_folder', spy)
     names = []
     for i in mixed['batch']:
         item = allow_ds[i]

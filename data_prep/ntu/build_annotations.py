@@ -67,7 +67,8 @@ written with the rest (``meta['skipped']`` is empty without bad samples).
 ``--cache-dir`` caches only successful samples, so a bad sample is probed
 again on the next run (and picked up once its files are fixed).
 
-At the end a summary is logged and stored in ``meta['summary']``: samples found, kept, how many lack each modality, left
+At the end a summary is logged and stored in ``meta['summary']``: samples
+found, kept, how many lack each modality, left
 out (and why), frame-count mismatches within the tolerance, samples
 rejected.
 """
@@ -76,15 +77,18 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
-import multiprocessing
 import os
-import pickle
 import re
 import sys
-import tempfile
 
 import numpy as np
 
+from ..common import (FRAME_TOLERANCE, FRAME_TOLERANCE_FRACTION,  # noqa: F401
+                      AnnotationBuildError, FrameCountMismatchError,
+                      ModalityFileError, add_frame_tolerance_arguments,
+                      allowed_frame_difference, cached_job, check_frame_count,
+                      file_stamp, probe_video, run_jobs, some,
+                      write_annotations)
 from .constants import (NTU_TO_COCO, check_dataset, is_training_sample,
                         missing_skeleton_samples, parse_sample_name)
 from .skeleton import INFERRED, TRACKED, read_skeleton, to_arrays
@@ -106,25 +110,9 @@ NTU_COLOR_SHAPE = (1080, 1920)
 SCORE_OF_TRACKING_STATE = np.zeros(3, np.float32)
 SCORE_OF_TRACKING_STATE[INFERRED] = 0.5
 SCORE_OF_TRACKING_STATE[TRACKED] = 1.0
-#: Default tolerance of a modality's frame count against ``total_frames``:
-#: ``max(FRAME_TOLERANCE, FRAME_TOLERANCE_FRACTION * total_frames)`` frames.
-FRAME_TOLERANCE = 2
-FRAME_TOLERANCE_FRACTION = 0.05
 #: Without a skeleton, the modality whose frame count is ``total_frames``:
 #: the first present of these (depth / IR share the skeleton's sensor).
 CLOCK_PRIORITY = ('depth', 'ir', 'rgb')
-
-
-class AnnotationBuildError(RuntimeError):
-    """A sample could not be converted; the message names sample and file."""
-
-
-class FrameCountMismatchError(AnnotationBuildError):
-    """A modality's frame count is too far from the sample's total_frames."""
-
-
-class ModalityFileError(ValueError):
-    """A modality file exists but cannot be read; the message names it."""
 
 
 # --------------------------------------------------------------------------
@@ -134,109 +122,6 @@ def modality_path(modality: str, name: str) -> str:
     """Path of a sample's modality file/folder, relative to the raw root."""
     folder, pattern = MODALITY_PATHS[modality]
     return f'{folder}/{pattern.format(name=name)}'
-
-
-def _decord_frame(reader, index):
-    """Frame ``index`` decoded by a decord reader, or None if it fails."""
-    try:
-        frame = reader[index].asnumpy()
-    except Exception:  # decord raises its own DECORDError
-        return None
-    return frame if frame.ndim == 3 and frame.size else None
-
-
-def _probe_video_decord(path):
-    import decord
-
-    def open_reader():
-        try:
-            return decord.VideoReader(path, num_threads=1)
-        except Exception as error:  # decord raises its own DECORDError
-            raise ModalityFileError(
-                f'{path}: unreadable video ({error})') from None
-
-    reader = open_reader()
-    claimed = len(reader)
-    if claimed <= 0:
-        raise ModalityFileError(f'{path}: the video has no frame')
-    last = _decord_frame(reader, claimed - 1)
-    if last is not None:  # the usual case: one seek, one decode
-        return claimed, (int(last.shape[0]), int(last.shape[1]))
-    # The container claims frames that do not decode (a truncated file):
-    # search for the last frame that does; a failed decode may leave the
-    # reader unusable, so every try gets a fresh one.
-    first = _decord_frame(open_reader(), 0)
-    if first is None:
-        raise ModalityFileError(f'{path}: cannot decode the first frame')
-    good, bad = 0, claimed - 1
-    while bad - good > 1:
-        middle = (good + bad) // 2
-        if _decord_frame(open_reader(), middle) is None:
-            bad = middle
-        else:
-            good = middle
-    return good + 1, (int(first.shape[0]), int(first.shape[1]))
-
-
-def _probe_video_cv2(path):
-    import cv2
-    capture = cv2.VideoCapture(path)
-    try:
-        if not capture.isOpened():
-            raise ModalityFileError(f'{path}: cannot open video')
-        # CAP_PROP_FRAME_COUNT is the container's claim (a truncated AVI
-        # still claims all its frames): its last frame must decode.
-        claimed = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        if claimed > 0:
-            if claimed > 1:
-                capture.set(cv2.CAP_PROP_POS_FRAMES, claimed - 1)
-            ok, frame = capture.read()
-            if (ok and frame is not None and round(
-                    capture.get(cv2.CAP_PROP_POS_FRAMES)) == claimed):
-                return claimed, (int(frame.shape[0]), int(frame.shape[1]))
-    finally:
-        capture.release()
-    # No claim, or a wrong one: count the frames that decode.
-    capture = cv2.VideoCapture(path)
-    try:
-        ok, frame = capture.read()
-        if not ok or frame is None:
-            raise ModalityFileError(f'{path}: cannot decode the first frame')
-        num_frames = 1
-        while capture.grab():  # grab() decodes, without colour conversion
-            num_frames += 1
-        return num_frames, (int(frame.shape[0]), int(frame.shape[1]))
-    finally:
-        capture.release()
-
-
-def probe_video(path, backend: str = 'auto'):
-    """Returns ``(number of frames, (H, W))`` of a video.
-
-    The number is of the frames that really decode, not the container's
-    claim: the last claimed frame is decoded (one seek); when that fails
-    (e.g. a truncated file whose header still claims every frame), the last
-    decodable frame is searched for (decord: binary search; cv2: by
-    decoding from the start).
-
-    ``backend``: ``'decord'`` (what MMAction2's ``DecordInit`` counts),
-    ``'cv2'``, or ``'auto'`` (decord when importable, else cv2).
-
-    Raises:
-        ModalityFileError: the video cannot be opened or decoded.
-    """
-    if backend == 'auto':
-        try:
-            import decord  # noqa: F401
-            backend = 'decord'
-        except ImportError:
-            backend = 'cv2'
-    if backend == 'decord':
-        return _probe_video_decord(os.fspath(path))
-    if backend == 'cv2':
-        return _probe_video_cv2(os.fspath(path))
-    raise ValueError(f"video backend must be 'auto', 'decord' or 'cv2', "
-                     f'got {backend!r}')
 
 
 def _read_depth_png(path):
@@ -284,13 +169,6 @@ def probe_depth_folder(path):
     return len(numbers), (int(image.shape[0]), int(image.shape[1]))
 
 
-def allowed_frame_difference(
-        total_frames: int, frame_tolerance: int = FRAME_TOLERANCE,
-        frame_tolerance_fraction: float = FRAME_TOLERANCE_FRACTION) -> float:
-    """How many frames a modality may differ from ``total_frames``."""
-    return max(frame_tolerance, frame_tolerance_fraction * total_frames)
-
-
 # --------------------------------------------------------------------------
 # Keypoints
 # --------------------------------------------------------------------------
@@ -330,16 +208,8 @@ def skeleton_keypoints(seq, image_shape, max_bodies: int = 2,
 # --------------------------------------------------------------------------
 def _source_stamp(raw_root, name, modalities):
     """(path, size, mtime) of every input of a sample, for the cache."""
-    paths = [f'{SKELETON_DIR}/{name}.skeleton'] + [
-        modality_path(m, name) for m in modalities]
-    stamp = []
-    for relative in paths:
-        try:
-            stat = os.stat(os.path.join(raw_root, relative))
-            stamp.append((relative, stat.st_size, stat.st_mtime_ns))
-        except FileNotFoundError:
-            stamp.append((relative, None, None))
-    return tuple(stamp)
+    return file_stamp(raw_root, [f'{SKELETON_DIR}/{name}.skeleton'] + [
+        modality_path(m, name) for m in modalities])
 
 
 def build_sample(name: str, raw_root, dataset: str = 'ntu60',
@@ -416,18 +286,11 @@ def build_sample(name: str, raw_root, dataset: str = 'ntu60',
         total_frames = num_frames[clock]
     mismatch = {}
     for modality, count in num_frames.items():
-        if count == total_frames:
-            continue
-        allowed = allowed_frame_difference(total_frames, frame_tolerance,
-                                           frame_tolerance_fraction)
-        if abs(count - total_frames) > allowed:
-            raise FrameCountMismatchError(
-                f'sample {name}: {modality} {paths[modality]} has {count} '
-                f'decodable frames but the {clock} clock (total_frames) has '
-                f'{total_frames}: {count - total_frames:+d} frames, beyond '
-                f'the tolerance of {allowed:g} (--frame-tolerance, '
-                f'--frame-tolerance-fraction)')
-        mismatch[modality] = (count, total_frames)
+        pair = check_frame_count(name, modality, paths[modality], count,
+                                 total_frames, clock, frame_tolerance,
+                                 frame_tolerance_fraction)
+        if pair is not None:
+            mismatch[modality] = pair
 
     image_shape = shapes.get('rgb', NTU_COLOR_SHAPE)
     ann['total_frames'] = total_frames
@@ -450,39 +313,15 @@ def _build_sample_job(name, raw_root, missing, cache_dir, options,
     """Pool worker: one sample, through the cache when there is one.
 
     ``missing``: the samples to build without skeleton. Returns
-    ``(name, (annotation, has_bodies), None)``; a bad sample raises
-    :class:`AnnotationBuildError`, or with ``skip_bad`` returns
-    ``(name, None, error)`` (the pool goes on). Failures are not cached.
+    ``(name, (annotation, has_bodies), None)``; see :func:`common.cached_job`.
     """
     use_skeleton = name not in missing
-    cache_file = stamp = None
-    if cache_dir is not None:
-        stamp = (raw_root, options, use_skeleton,
-                 _source_stamp(raw_root, name, options['modalities']))
-        cache_file = os.path.join(cache_dir, f'{name}.pkl')
-        try:
-            with open(cache_file, 'rb') as f:
-                cached_stamp, result = pickle.load(f)
-            if cached_stamp == stamp:
-                return name, result, None
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError):
-            pass
-    try:
-        try:
-            result = build_sample(name, raw_root, use_skeleton=use_skeleton,
-                                  **options)
-        except AnnotationBuildError:
-            raise
-        except Exception as error:  # a bug or an unforeseen input: name it
-            raise AnnotationBuildError(
-                f'sample {name}: {type(error).__name__}: {error}') from error
-    except AnnotationBuildError as error:
-        if not skip_bad:
-            raise
-        return name, None, error
-    if cache_file is not None:
-        atomic_pickle_dump((stamp, result), cache_file)
-    return name, result, None
+    stamp = (raw_root, options, use_skeleton,
+             _source_stamp(raw_root, name, options['modalities']))
+    return cached_job(
+        name, functools.partial(build_sample, name, raw_root,
+                                use_skeleton=use_skeleton, **options),
+        stamp, cache_dir, skip_bad)
 
 
 # --------------------------------------------------------------------------
@@ -570,64 +409,6 @@ def make_splits(names, dataset: str = 'ntu60') -> dict:
     return splits
 
 
-def atomic_pickle_dump(obj, path) -> None:
-    """Pickles ``obj`` to a temporary file next to ``path``, then renames."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(dir=folder, prefix='.tmp_', suffix='.pkl')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
-
-
-class _Progress:
-    """mmengine's ProgressBar when available, else a counter on stderr."""
-
-    def __init__(self, total):
-        self.total, self.done = total, 0
-        try:
-            from mmengine.utils import ProgressBar
-            self.bar = ProgressBar(total, file=sys.stderr)
-        except Exception:  # mmengine missing or incompatible
-            self.bar = None
-
-    def update(self):
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update()
-        elif self.done == self.total or self.done % 100 == 0:
-            print(f'\r{self.done}/{self.total} samples', end='',
-                  file=sys.stderr, flush=True)
-
-    def close(self):
-        if self.total:
-            print(file=sys.stderr)
-
-
-def _run_jobs(job, names, num_workers):
-    """Yields ``job(name)`` for all names, in a process pool if asked."""
-    progress = _Progress(len(names))
-    try:
-        if num_workers <= 1 or len(names) <= 1:
-            for name in names:
-                yield job(name)
-                progress.update()
-        else:
-            chunksize = max(1, min(32, len(names) // (num_workers * 8)))
-            with multiprocessing.Pool(num_workers) as pool:
-                for result in pool.imap(job, names, chunksize=chunksize):
-                    yield result
-                    progress.update()
-    finally:
-        progress.close()
-
-
 #: Why samples are left out: summary key -> how the log says it.
 LEFT_OUT_REASONS = {
     'missing_skeleton_list': 'are on the official missing-skeleton list',
@@ -635,11 +416,6 @@ LEFT_OUT_REASONS = {
     'no_bodies': 'have no body in their skeleton file',
     'bad': 'are bad (--skip-bad)',
 }
-
-
-def _some(names, limit=10):
-    names = list(names)
-    return ', '.join(names[:limit]) + (' ...' if len(names) > limit else '')
 
 
 def _log_summary(summary, left_out, skipped, mismatched, keep_missing):
@@ -656,7 +432,7 @@ def _log_summary(summary, left_out, skipped, mismatched, keep_missing):
         hint = ('' if keep_missing else ' (keep them, without keypoints, '
                 'with --keep-missing-skeletons)')
         logger.warning('left out %d samples that %s%s: %s', len(names), text,
-                       hint, _some(names))
+                       hint, some(names))
     if summary['kept_without_keypoints']:
         logger.info('%d kept samples have no keypoint fields (no usable '
                     'skeleton)', summary['kept_without_keypoints'])
@@ -665,7 +441,7 @@ def _log_summary(summary, left_out, skipped, mismatched, keep_missing):
         logger.info('%d samples have a modality whose frame count differs '
                     'from total_frames within the tolerance (recorded in '
                     "their 'frame_mismatch'): %s",
-                    counts['within_tolerance'], _some(mismatched))
+                    counts['within_tolerance'], some(mismatched))
     if counts['rejected']:
         logger.warning('%d samples rejected: a frame count beyond the '
                        'tolerance', counts['rejected'])
@@ -780,7 +556,7 @@ def build_annotations(raw_root, out_file, dataset: str = 'ntu60',
         options=options, skip_bad=skip_bad)
 
     annotations, skipped, mismatched, rejected = [], {}, [], 0
-    for name, result, error in _run_jobs(job, todo, num_workers):
+    for name, result, error in run_jobs(job, todo, num_workers):
         if error is not None:  # only with skip_bad
             skipped[name] = str(error)
             left_out[name] = 'bad'
@@ -810,11 +586,8 @@ def build_annotations(raw_root, out_file, dataset: str = 'ntu60',
     meta = dict(dataset=dataset, raw_root=raw_root,
                 modalities=list(modalities), keypoint_source='ntu_color',
                 summary=summary, skipped=skipped)
-    data = dict(split=make_splits(kept, dataset), annotations=annotations,
-                meta=meta)
-    atomic_pickle_dump(data, out_file)
-    logger.info('wrote %d annotations to %s', len(annotations), out_file)
-    return data
+    return write_annotations(out_file, make_splits(kept, dataset),
+                             annotations, meta)
 
 
 def parse_args(argv=None):
@@ -855,16 +628,8 @@ def parse_args(argv=None):
                         'unreadable file, frame count beyond the tolerance) '
                         "out, list them in the pkl's meta['skipped'] and go "
                         'on; without it the first one stops the build')
-    parser.add_argument('--frame-tolerance', type=int,
-                        default=FRAME_TOLERANCE, metavar='FRAMES',
-                        help='frames a modality may differ from the skeleton '
-                        'frame count (total_frames); the larger of this and '
-                        '--frame-tolerance-fraction applies (default: '
-                        '%(default)s)')
-    parser.add_argument('--frame-tolerance-fraction', type=float,
-                        default=FRAME_TOLERANCE_FRACTION, metavar='FRACTION',
-                        help='the same as a fraction of total_frames '
-                        '(default: %(default)s)')
+    add_frame_tolerance_arguments(
+        parser, 'the skeleton frame count (total_frames)')
     return parser.parse_args(argv)
 
 

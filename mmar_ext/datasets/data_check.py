@@ -6,14 +6,20 @@ the data infos of built datasets (:class:`MultiModalActionDataset` or any
 MMEngine dataset / list of data-info dicts in the layout of
 ``docs/data_format.md``) and, for the modalities each sample requests only:
 
-* RGB / IR videos: the file exists and opens, and holds exactly
-  ``num_frames[m]`` decodable frames (``probe_video`` of
-  ``data_prep.ntu.build_annotations``);
-* depth folders: the folder exists, its ``MDepth-%08d.png`` frames are
+* videos (RGB / IR, and depth where it is a video): the file exists and
+  opens, and holds exactly ``num_frames[m]`` decodable frames
+  (``probe_video`` of ``data_prep.common``), or, for a clip that is a range
+  of a longer recording (``frame_offset``), at least ``frame_offset +
+  num_frames[m]``;
+* NTU depth folders: the folder exists, its ``MDepth-%08d.png`` frames are
   numbered without gaps, the first is a 16-bit single-channel PNG, and there
   are exactly ``num_frames['depth']`` of them (``probe_depth_folder``);
-* with ``full_decode``: every video frame decodes (decord, as
-  :class:`MultiModalDecode` reads them) and every depth PNG reads;
+* folders of per-frame images listed in ``<m>_frames`` (NW-UCLA, UWA3D,
+  PennAction): the list has ``frame_offset + num_frames[m]`` entries or
+  more, and its first and last image read (``probe_frame_files``);
+* with ``full_decode``: every frame of the clip decodes (decord, as
+  :class:`MultiModalDecode` reads them), every depth PNG reads, every listed
+  image reads;
 * pose (no file): ``keypoint`` and its companions are ``[M, T, ...]`` arrays
   of finite values with ``T == total_frames``.
 
@@ -44,7 +50,7 @@ from typing import (Callable, Dict, Iterable, Iterator, List, Mapping,
 import numpy as np
 
 from .multimodal_dataset import ALL_MODALITIES, PATH_MODALITIES, modality_key
-from .transforms.decoding import DEPTH_TEMPLATE
+from .transforms.decoding import DEPTH_TEMPLATE, POSE_KEYS
 
 #: Problem kinds.
 MISSING = 'missing'          # file / folder / annotation field absent
@@ -56,11 +62,11 @@ CRASH = 'crash'              # the worker reading the file died
 DATASET = 'dataset'          # the dataset itself could not be built
 
 #: Pose arrays checked when present: all are ``[M, T, ...]``.
-POSE_ARRAY_KEYS = ('keypoint', 'keypoint_score', 'keypoint_3d',
-                   'keypoint_ntu25', 'keypoint_ntu25_score')
+POSE_ARRAY_KEYS = POSE_KEYS
 #: Frames decoded per decord ``get_batch`` call in a full decode (16
 #: 1080p RGB frames are 100 MB per worker).
 DECODE_CHUNK = 16
+VIDEO_SUFFIXES = ('.avi', '.mp4', '.mkv', '.webm', '.mov')
 
 DataSource = Union[Sequence[dict], object]
 
@@ -101,6 +107,19 @@ class FileCheck:
     path: str
     num_frames: int
     full_decode: bool = False
+    #: the folder's frame files (``<m>_frames``), None for a video / NTU
+    #: depth folder
+    frames: Optional[Tuple[str, ...]] = None
+    #: index of the clip's first frame in the file (``frame_offset``); None
+    #: = the clip is the whole file
+    offset: Optional[int] = None
+
+    @property
+    def is_folder(self) -> bool:
+        """A folder of frames (listed, or NTU's depth), not a video."""
+        return self.frames is not None or (
+            self.modality == 'depth'
+            and not self.path.lower().endswith(VIDEO_SUFFIXES))
 
     def problem(self, kind: str, message: str,
                 path: Optional[str] = None) -> Problem:
@@ -117,18 +136,20 @@ def default_workers() -> int:
 # --------------------------------------------------------------------------
 # Checking one file
 # --------------------------------------------------------------------------
-def _probe(modality: str, path: str) -> Tuple[int, Tuple[int, int]]:
-    """``(num_frames, (H, W))`` from the annotation builder's probes."""
+def _probe(task: 'FileCheck') -> Tuple[int, Tuple[int, int]]:
+    """``(num_frames, (H, W))`` from the annotation builders' probes."""
     try:
-        from data_prep.ntu.build_annotations import (probe_depth_folder,
-                                                     probe_video)
+        from data_prep.common import probe_frame_files, probe_video
+        from data_prep.ntu.build_annotations import probe_depth_folder
     except ImportError as e:
         raise ImportError(
-            'the data check uses data_prep.ntu.build_annotations; run it '
-            'from the repository root (or put the root on PYTHONPATH)') from e
-    if modality == 'depth':
-        return probe_depth_folder(path)
-    return probe_video(path)
+            'the data check uses data_prep (the converters); run it from '
+            'the repository root (or put the root on PYTHONPATH)') from e
+    if task.frames is not None:
+        return probe_frame_files(task.path, task.frames)
+    if task.is_folder:
+        return probe_depth_folder(task.path)
+    return probe_video(task.path)
 
 
 def _describe(error: BaseException, path: str = '') -> str:
@@ -142,8 +163,10 @@ def _describe(error: BaseException, path: str = '') -> str:
     return f'{type(error).__name__}: {text}'
 
 
-def _first_bad_video_frame(path: str, length: int) -> Optional[str]:
-    """Decode all ``length`` frames with decord; describe the first failure.
+def _first_bad_video_frame(path: str, length: int,
+                           offset: int = 0) -> Optional[str]:
+    """Decode frames ``offset .. offset + length - 1`` with decord; describe
+    the first failure.
 
     Frames are read in chunks with ``get_batch``, as
     :class:`MultiModalDecode` reads them; a failing chunk is re-read frame by
@@ -153,10 +176,11 @@ def _first_bad_video_frame(path: str, length: int) -> Optional[str]:
     reader = decord.VideoReader(path, num_threads=1)
     try:
         available = len(reader)
-        for start in range(0, length, DECODE_CHUNK):
-            indices = list(range(start, min(length, start + DECODE_CHUNK)))
+        end = offset + length
+        for start in range(offset, end, DECODE_CHUNK):
+            indices = list(range(start, min(end, start + DECODE_CHUNK)))
             if indices[-1] >= available:
-                return (f'only {available} of {length} frames can be '
+                return (f'only {available} of {end} frames can be '
                         'decoded')
             try:
                 reader.get_batch(indices).asnumpy()
@@ -167,7 +191,7 @@ def _first_bad_video_frame(path: str, length: int) -> Optional[str]:
                 try:
                     reader.get_batch([index]).asnumpy()
                 except Exception as e:
-                    return (f'frame {index} of {length} does not decode '
+                    return (f'frame {index} of {end} does not decode '
                             f'({_describe(e)})')
         return None
     finally:
@@ -187,8 +211,25 @@ def _bad_depth_frames(path: str, length: int) -> List[str]:
     return bad
 
 
+def _bad_listed_frames(task: FileCheck, length: int) -> List[str]:
+    """Paths of the clip's listed frames that do not read as images."""
+    import cv2
+    offset = task.offset or 0
+    files = task.frames[offset:offset + length]
+    paths = [osp.join(task.path, f) for f in files]
+    return [p for p in paths if cv2.imread(p, cv2.IMREAD_UNCHANGED) is None]
+
+
 def _full_decode_problems(task: FileCheck, length: int) -> List[Problem]:
-    if task.modality == 'depth':
+    if task.frames is not None:
+        bad = _bad_listed_frames(task, length)
+        if not bad:
+            return []
+        more = f' (and {len(bad) - 1} more)' if len(bad) > 1 else ''
+        return [task.problem(
+            DECODE, f'{len(bad)} of {length} {task.modality} frames do not '
+            f'read, e.g. {osp.basename(bad[0])}{more}', path=bad[0])]
+    if task.is_folder:
         bad = _bad_depth_frames(task.path, length)
         if not bad:
             return []
@@ -198,7 +239,7 @@ def _full_decode_problems(task: FileCheck, length: int) -> List[Problem]:
             f'16-bit single-channel PNGs, e.g. {osp.basename(bad[0])}'
             f'{more}', path=bad[0])]
     try:
-        failure = _first_bad_video_frame(task.path, length)
+        failure = _first_bad_video_frame(task.path, length, task.offset or 0)
     except ImportError:  # the environment, not the file
         raise
     except Exception as e:
@@ -213,24 +254,30 @@ def check_file(task: FileCheck) -> List[Problem]:
     with ``task.full_decode``, every frame the file holds up to the
     annotation's count.
     """
-    exists = osp.isdir if task.modality == 'depth' else osp.isfile
+    exists = osp.isdir if task.is_folder else osp.isfile
     if not exists(task.path):
-        what = 'folder' if task.modality == 'depth' else 'file'
+        what = 'folder' if task.is_folder else 'file'
         return [task.problem(MISSING, f'{task.modality} {what} not found')]
     try:
-        length, _ = _probe(task.modality, task.path)
+        length, _ = _probe(task)
     except ImportError:  # the environment, not the file
         raise
     except Exception as e:
         return [task.problem(UNREADABLE, _describe(e, task.path))]
     problems = []
-    if length != task.num_frames:
+    offset = task.offset or 0
+    if task.offset is not None:  # a range of a longer recording
+        if length < offset + task.num_frames:
+            problems.append(task.problem(
+                FRAME_COUNT, f'{length} frames, the clip needs frames '
+                f'{offset}..{offset + task.num_frames - 1}'))
+    elif length != task.num_frames:
         problems.append(task.problem(
             FRAME_COUNT, f'{length} frames, the annotation says '
             f'{task.num_frames}'))
     if task.full_decode:
-        problems += _full_decode_problems(task,
-                                          min(length, task.num_frames))
+        problems += _full_decode_problems(
+            task, max(0, min(length - offset, task.num_frames)))
     return problems
 
 
@@ -326,8 +373,12 @@ def _info_checks(info: Mapping, index: int, source: str, full_decode: bool,
         elif m in PATH_MODALITIES:
             num_frames = (info.get('num_frames') or {}).get(
                 m, info['total_frames'])
-            tasks.append(FileCheck(name, m, str(info[f'{m}_path']),
-                                   int(num_frames), full_decode))
+            frames = info.get(f'{m}_frames')
+            tasks.append(FileCheck(
+                name, m, str(info[f'{m}_path']), int(num_frames),
+                full_decode, None if frames is None else tuple(frames),
+                None if info.get('frame_offset') is None else
+                int(info['frame_offset'])))
     return tasks, problems
 
 

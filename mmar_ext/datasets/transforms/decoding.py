@@ -1,10 +1,15 @@
 """Decode the sampled frames of every modality of a clip.
 
-RGB and infrared are videos (decoded with decord, or with PyAV decoding only
-the packets the sampled frames need, optionally at a reduced size chosen
-from the skeleton box: :mod:`.video_reader`), depth is a folder of
-16-bit PNGs ``MDepth-%08d.png`` numbered from 1 (NTU RGB+D masked depth,
-docs/data_format.md), and the skeleton is already in the annotation. A
+Each image modality (RGB, depth, infrared) is either a video (decoded with
+decord, or with PyAV decoding only the packets the sampled frames need,
+optionally at a reduced size chosen from the skeleton box:
+:mod:`.video_reader`) or a folder of per-frame images: the annotation's
+``<m>_frames`` lists their file names in frame order (NW-UCLA, UWA3D II,
+PennAction), and a depth folder without that list holds 16-bit PNGs
+``MDepth-%08d.png`` numbered from 1 (NTU RGB+D masked depth,
+docs/data_format.md). A clip that is a range of a longer recording (PKU-MMD,
+FineGYM) carries ``frame_offset``, the index of its first frame in every
+modality file. The skeleton is already in the annotation. A
 sample whose file is missing, truncated or unreadable is an error naming
 the sample and the file, never a silent black frame (DESIGN.md, "Pipeline
 principles").
@@ -22,12 +27,12 @@ from mmaction.registry import TRANSFORMS
 from .heatmap import read_keypoints
 from .video_reader import FrameRangeError, lowres_for_box, pyav_decode
 
-VIDEO_MODALITIES = ('rgb', 'ir')
 IMAGE_MODALITIES = ('rgb', 'depth', 'ir')
-POSE_KEYS = ('keypoint', 'keypoint_score', 'keypoint_3d', 'keypoint_ntu25',
-             'keypoint_ntu25_score')
+POSE_KEYS = ('keypoint', 'keypoint_score', 'keypoint_3d', 'keypoint_3d_score',
+             'keypoint_ntu25', 'keypoint_ntu25_score', 'keypoint_lcrnet13',
+             'keypoint_lcrnet13_score')
 #: 2D keypoints in RGB pixels (rescaled with the decoded RGB size)
-PIXEL_KEYPOINTS = ('keypoint', 'keypoint_ntu25')
+PIXEL_KEYPOINTS = ('keypoint', 'keypoint_ntu25', 'keypoint_lcrnet13')
 DEPTH_TEMPLATE = 'MDepth-{:08d}.png'
 
 
@@ -45,11 +50,16 @@ class MultiModalDecode(BaseTransform):
     ``total_frames`` frames; a modality whose file holds
     ``num_frames[m] != total_frames`` frames is mapped proportionally,
     ``min(i * num_frames[m] // total_frames, num_frames[m] - 1)``. Each
-    distinct frame is decoded once even when indices repeat.
+    distinct frame is decoded once even when indices repeat. A modality
+    whose path is a folder reads ``<m>_frames[i]`` (or, for depth without
+    that list, ``MDepth-%08d.png``); ``frame_offset`` (default 0) is added
+    to the indices of every image modality (a clip cut from a longer
+    recording, stored as a range, not re-encoded).
 
     Added keys per image modality ``m``: ``<m>_imgs`` (list of frames: RGB
     ``HxWx3`` uint8 in RGB order, IR ``HxW`` uint8 (first channel), depth
-    ``HxW`` as stored, uint16 millimetres for NTU), ``<m>_img_shape``,
+    ``HxW`` as stored (first channel), uint16 millimetres for NTU),
+    ``<m>_img_shape``,
     ``<m>_original_shape``. For ``pose``: ``keypoint``, ``keypoint_score``
     (ones when absent) and ``keypoint_3d`` are sliced to the indices (so do
     not add MMAction2's ``PoseDecode`` as well). A modality that
@@ -148,7 +158,7 @@ class MultiModalDecode(BaseTransform):
         finally:
             if fobj is not None:
                 fobj.close()
-        if m == 'ir':
+        if m != 'rgb':
             frames = [f[..., 0] for f in frames]
         return [frames[j] for j in inverse.reshape(-1)]
 
@@ -224,35 +234,49 @@ class MultiModalDecode(BaseTransform):
         side = float((pts.max(0) - pts.min(0)).max())
         return lowres_for_box(side, self.lowres_min_box)
 
-    def _read_png(self, results: Dict, path: str) -> np.ndarray:
+    def _read_image(self, results: Dict, m: str, path: str) -> np.ndarray:
         name = _sample_name(results)
         if not self._exists(path):
             raise FileNotFoundError(
-                f'Sample {name}: depth frame not found: {path}')
+                f'Sample {name}: {m} frame not found: {path}')
         try:
             buf = np.frombuffer(self._get_bytes(path), dtype=np.uint8)
             img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
         except Exception as e:
-            raise IOError(f'Sample {name}: cannot read depth frame {path}: '
+            raise IOError(f'Sample {name}: cannot read {m} frame {path}: '
                           f'{e}') from e
         if img is None:
             raise IOError(
-                f'Sample {name}: unreadable depth frame (not a valid PNG): '
+                f'Sample {name}: unreadable {m} frame (not a valid image): '
                 f'{path}')
-        if img.ndim == 3:  # a 16-bit PNG saved with channels: keep one
+        if m == 'rgb':
+            if img.ndim == 2:
+                return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+            return cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2RGB)
+        if img.ndim == 3:  # depth / IR saved with channels: keep one
             img = img[..., 0]
         return img
 
-    def _decode_depth(self, results: Dict, path: str,
-                      inds: np.ndarray) -> List[np.ndarray]:
+    def _decode_frame_folder(self, results: Dict, m: str, path: str,
+                             inds: np.ndarray) -> List[np.ndarray]:
         name = _sample_name(results)
         if not self._isdir(path):
             raise FileNotFoundError(
-                f'Sample {name}: depth frame folder not found: {path}')
+                f'Sample {name}: {m} frame folder not found: {path}')
+        files = results.get(f'{m}_frames')
+        if files is None and m != 'depth':
+            raise KeyError(
+                f'Sample {name}: {m}_path {path} is a folder but the '
+                f'annotation has no {m}_frames (its frame file names)')
         uniq, inverse = np.unique(inds, return_inverse=True)
+        if files is not None and uniq.size and uniq[-1] >= len(files):
+            raise IndexError(
+                f'Sample {name}: {m} folder {path} lists {len(files)} '
+                f'frames; requested frame {int(uniq[-1])}')
         cache = [
-            self._read_png(results,
-                           osp.join(path, DEPTH_TEMPLATE.format(int(i) + 1)))
+            self._read_image(results, m, osp.join(
+                path, DEPTH_TEMPLATE.format(int(i) + 1) if files is None
+                else files[int(i)]))
             for i in uniq
         ]
         return [cache[j] for j in inverse.reshape(-1)]
@@ -285,6 +309,7 @@ class MultiModalDecode(BaseTransform):
             # before the pose modality slices the keypoints to its frames
             results['rgb_lowres'] = self._lowres(results)
         mask = results.get('modality_mask') or {}
+        offset = int(results.get('frame_offset', 0))
         for m in results['modalities']:
             if not mask.get(m, True):
                 continue  # absent for this sample (missing_modality='allow')
@@ -301,11 +326,12 @@ class MultiModalDecode(BaseTransform):
             if path is None:
                 raise KeyError(f'Sample {name}: no {m}_path for modality {m}')
             num = int(num_frames.get(m, total))
-            mapped = self._map_indices(inds, total, num)
-            if m in VIDEO_MODALITIES:
-                imgs = self._decode_video(results, m, path, mapped, num)
+            mapped = self._map_indices(inds, total, num) + offset
+            if self._isdir(path) or m == 'depth' and not self._exists(path):
+                imgs = self._decode_frame_folder(results, m, path, mapped)
             else:
-                imgs = self._decode_depth(results, path, mapped)
+                imgs = self._decode_video(results, m, path, mapped,
+                                          num + offset)
             shape = tuple(imgs[0].shape[:2])
             results[f'{m}_imgs'] = imgs
             results[f'{m}_img_shape'] = shape
