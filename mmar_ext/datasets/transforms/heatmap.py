@@ -30,15 +30,18 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 
 from mmaction.registry import TRANSFORMS
+from ..skeleton_layouts import flip_kp, get_layout, limb_flip_pairs
 
-#: MMAction2's / PoseC3D's COCO-17 limbs and left/right index lists.
-COCO_SKELETONS = ((0, 1), (0, 2), (1, 3), (2, 4), (0, 5), (5, 7), (7, 9),
-                  (0, 6), (6, 8), (8, 10), (5, 11), (11, 13), (13, 15),
-                  (6, 12), (12, 14), (14, 16), (11, 12))
-COCO_LEFT_KP = (1, 3, 5, 7, 9, 11, 13, 15)
-COCO_RIGHT_KP = (2, 4, 6, 8, 10, 12, 14, 16)
-COCO_LEFT_LIMB = (0, 2, 4, 5, 6, 10, 11, 12)
-COCO_RIGHT_LIMB = (1, 3, 7, 8, 9, 13, 14, 15)
+#: MMAction2's / PoseC3D's COCO-17 limbs and left/right index lists, from
+#: the ``'coco17'`` skeleton layout (kept as names for existing imports):
+#: ``COCO_SKELETONS`` ``((0, 1), (0, 2), ..., (11, 12))``, ``COCO_LEFT_KP``
+#: ``(1, 3, ..., 15)``, ``COCO_RIGHT_KP`` ``(2, 4, ..., 16)``,
+#: ``COCO_LEFT_LIMB`` ``(0, 2, 4, 5, 6, 10, 11, 12)``, ``COCO_RIGHT_LIMB``
+#: ``(1, 3, 7, 8, 9, 13, 14, 15)``.
+COCO_SKELETONS = get_layout('coco17').limbs
+COCO_LEFT_KP = tuple(flip_kp('coco17')['left_kp'])
+COCO_RIGHT_KP = tuple(flip_kp('coco17')['right_kp'])
+COCO_LEFT_LIMB, COCO_RIGHT_LIMB = limb_flip_pairs('coco17')
 
 #: GeneratePoseTarget's score threshold: joints below it are not drawn.
 EPS = 1e-4
@@ -491,10 +494,16 @@ class PoseHeatmapVolume(BaseTransform):
             Defaults to True.
         with_kp (bool): Joint maps. Defaults to True.
         with_limb (bool): Limb maps. Defaults to False.
-        skeletons (tuple[tuple[int]]): Limbs. Defaults to COCO-17's.
+        skeletons (tuple[tuple[int]], optional): Limbs. None = the
+            layout's (COCO-17: PoseC3D's). Defaults to None.
         double (bool): Append the flipped volume. Defaults to False.
-        left_kp, right_kp, left_limb, right_limb (tuple[int]): Channel
-            pairs swapped by ``double``. Default to COCO-17's.
+        left_kp, right_kp, left_limb, right_limb (tuple[int], optional):
+            Channel pairs swapped by ``double``. None = the layout's flip
+            pairs (``flip_kp``) and the limbs of ``skeletons`` they mirror
+            (``limb_flip_pairs``). Default to None.
+        layout (str): Skeleton layout of the keypoints
+            (:mod:`mmar_ext.datasets.skeleton_layouts`) giving the defaults
+            above, e.g. ``'pennaction13'``. Defaults to ``'coco17'``.
         scaling (float): Heatmap size / ``img_shape`` (e.g. 0.25 for
             56x56 maps of a 224x224 RGB clip). Defaults to 1.
         out_key (str, optional): Output key. Defaults to None.
@@ -505,14 +514,15 @@ class PoseHeatmapVolume(BaseTransform):
                  use_score: bool = True,
                  with_kp: bool = True,
                  with_limb: bool = False,
-                 skeletons: Sequence[Sequence[int]] = COCO_SKELETONS,
+                 skeletons: Optional[Sequence[Sequence[int]]] = None,
                  double: bool = False,
-                 left_kp: Sequence[int] = COCO_LEFT_KP,
-                 right_kp: Sequence[int] = COCO_RIGHT_KP,
-                 left_limb: Sequence[int] = COCO_LEFT_LIMB,
-                 right_limb: Sequence[int] = COCO_RIGHT_LIMB,
+                 left_kp: Optional[Sequence[int]] = None,
+                 right_kp: Optional[Sequence[int]] = None,
+                 left_limb: Optional[Sequence[int]] = None,
+                 right_limb: Optional[Sequence[int]] = None,
                  scaling: float = 1.,
-                 out_key: Optional[str] = None) -> None:
+                 out_key: Optional[str] = None,
+                 layout: str = 'coco17') -> None:
         if not (with_kp or with_limb):
             raise ValueError('at least one of with_kp and with_limb must be '
                              'True')
@@ -522,10 +532,22 @@ class PoseHeatmapVolume(BaseTransform):
         self.use_score = use_score
         self.with_kp = with_kp
         self.with_limb = with_limb
-        self.skeletons = tuple(tuple(s) for s in skeletons)
+        self.layout = layout
+        skel = get_layout(layout)
+        if skeletons is None:
+            skeletons = skel.limbs
+        self.skeletons = tuple(tuple(int(j) for j in s) for s in skeletons)
         self.double = double
-        self.left_kp, self.right_kp = tuple(left_kp), tuple(right_kp)
-        self.left_limb, self.right_limb = tuple(left_limb), tuple(right_limb)
+        kp_pairs = flip_kp(skel)
+        limb_pairs = limb_flip_pairs(skel, self.skeletons)
+        self.left_kp = tuple(kp_pairs['left_kp'] if left_kp is None
+                             else left_kp)
+        self.right_kp = tuple(kp_pairs['right_kp'] if right_kp is None
+                              else right_kp)
+        self.left_limb = tuple(limb_pairs[0] if left_limb is None
+                               else left_limb)
+        self.right_limb = tuple(limb_pairs[1] if right_limb is None
+                                else right_limb)
         self.scaling = scaling
         self.out_key = out_key
 
@@ -578,7 +600,7 @@ class PoseHeatmapVolume(BaseTransform):
                 f'double={self.double}, left_kp={self.left_kp}, '
                 f'right_kp={self.right_kp}, left_limb={self.left_limb}, '
                 f'right_limb={self.right_limb}, scaling={self.scaling}, '
-                f'out_key={self.out_key!r})')
+                f'out_key={self.out_key!r}, layout={self.layout!r})')
 
 
 # --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
+from ..skeleton_layouts import flip_kp
 
 #: Per-modality spatial state: read from / written to ``f'{m}_{key}'``.
 STATE_KEYS = ('img_shape', 'original_shape', 'crop_bbox', 'crop_quadruple',
@@ -30,8 +31,28 @@ STATE_KEYS = ('img_shape', 'original_shape', 'crop_bbox', 'crop_quadruple',
 KEYPOINT_KEYS = ('keypoint', 'keypoint_score')
 
 
+def flip_layout_cfg(cfg: Dict) -> Dict:
+    """``dict(type='Flip', layout=NAME, ...)`` -> the same ``Flip`` config
+    with ``left_kp`` / ``right_kp`` of skeleton layout ``NAME``
+    (:func:`~mmar_ext.datasets.skeleton_layouts.flip_kp`); any other config
+    is returned unchanged. ``layout`` and ``left_kp`` / ``right_kp`` are
+    alternatives: giving both is an error."""
+    if 'layout' not in cfg or cfg.get('type') not in ('Flip',
+                                                      'mmaction.Flip'):
+        return cfg
+    cfg = dict(cfg)
+    layout = cfg.pop('layout')
+    both = [k for k in ('left_kp', 'right_kp') if k in cfg]
+    if both:
+        raise ValueError(f'Flip: give either layout={layout!r} or '
+                         f'left_kp/right_kp, not both (got {both} too)')
+    cfg.update(flip_kp(layout))
+    return cfg
+
+
 def _build(cfgs) -> List:
-    return [TRANSFORMS.build(c) if isinstance(c, dict) else c for c in cfgs]
+    return [TRANSFORMS.build(flip_layout_cfg(c)) if isinstance(c, dict)
+            else c for c in cfgs]
 
 
 @TRANSFORMS.register_module()
@@ -60,7 +81,9 @@ class ModalityTransforms(BaseTransform):
     Keypoints: with ``keypoint_modality='rgb'`` the keys ``keypoint`` /
     ``keypoint_score`` (in RGB pixel coordinates) go through the RGB
     sub-pipeline, so MMAction2's crop/resize/flip move them with the frames
-    (use ``Flip(left_kp=..., right_kp=...)`` to swap sides); the resulting
+    (use ``Flip(left_kp=..., right_kp=...)`` to swap sides, or
+    ``dict(type='Flip', layout='ntu25')`` for a registered skeleton
+    layout's pairs, see :func:`flip_layout_cfg`); the resulting
     ``img_shape`` is also written to the shared ``img_shape`` (the frame of
     the keypoints). Other sub-pipelines never see keypoints.
 
@@ -70,7 +93,8 @@ class ModalityTransforms(BaseTransform):
             it absent for the sample (then it is left out). None = every
             modality of ``results['modalities']`` that has ``<m>_imgs``.
         transforms (list[dict] | dict[str, list[dict]]): One sub-pipeline
-            for all modalities, or one per modality.
+            for all modalities, or one per modality. A ``Flip`` may name a
+            skeleton ``layout`` instead of ``left_kp`` / ``right_kp``.
         share_random_state (bool): Same random draws for all modalities of
             a clip. Defaults to True.
         keypoint_modality (str, optional): The modality whose pixel space

@@ -9,28 +9,54 @@ stacked vertically. With 96x96 crops, ``m = tau = 5``: 480x480, resized to
 scales part ``j``'s row, ``X'_j = p_j X^_j`` (eq. (6)); the cell layout is
 stored in ``results['roi_cells']`` for that (see :func:`roi_weight_map`).
 """
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
+from ..skeleton_layouts import (ROI_PART_NAMES, get_layout, layout_names,
+                                roi_joints)
 from .heatmap import (keypoint_frames_of, read_keypoints, sample_name,
                       warn_sample)
 from .skeleton_crop import crop_frames
 
-PART_NAMES = ('head', 'right_hand', 'left_hand', 'right_foot', 'left_foot')
-#: Joint (0-based) of each part of :data:`PART_NAMES` per skeleton layout:
-#: NTU-25 head 4, right hand 12, left hand 8, right ankle 19, left ankle 15
-#: (1-based, data_prep/ntu/constants.py, as in the TSMF authors' code);
-#: COCO-17 nose, right/left wrist, right/left ankle; OpenPose-18 (COCO-18)
-#: nose, right/left wrist (4/7), right/left ankle (10/13).
-JOINT_LAYOUTS = {
-    'ntu25': (3, 11, 7, 18, 14),
-    'coco17': (0, 10, 9, 16, 15),
-    'openpose18': (0, 4, 7, 10, 13),
-}
+PART_NAMES = ROI_PART_NAMES
+
+
+class _RoiJointLayouts(Mapping):
+    """Read-only, live view ``{layout name: ROI joints}`` of the registered
+    skeleton layouts that define ROI parts (:mod:`..skeleton_layouts`)."""
+
+    def __getitem__(self, name: str) -> Tuple[int, ...]:
+        if name not in layout_names():
+            raise KeyError(name)
+        parts = get_layout(name).roi_parts
+        if parts is None:
+            raise KeyError(name)
+        return parts
+
+    def __iter__(self):
+        return iter([n for n in layout_names()
+                     if get_layout(n).roi_parts is not None])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+#: Joint (0-based) of each part of :data:`PART_NAMES` per skeleton layout,
+#: from the layout registry (``SkeletonLayout.roi_parts``): NTU-25 head 4,
+#: right hand 12, left hand 8, right ankle 19, left ankle 15 (1-based,
+#: data_prep/ntu/constants.py, as in the TSMF authors' code); COCO-17 nose,
+#: right/left wrist, right/left ankle; OpenPose-18 (COCO-18) nose,
+#: right/left wrist (4/7), right/left ankle (10/13); Kinect v1-20 as NTU-25;
+#: UWA3D-15 head, hands, feet; LCR-Net-13 / PennAction-13 head, wrists,
+#: ankles.
+JOINT_LAYOUTS: Mapping[str, Tuple[int, ...]] = _RoiJointLayouts()
 
 
 def _pair(v) -> Tuple[int, int]:
@@ -101,9 +127,11 @@ class SkeletonROIMosaic(BaseTransform):
     the source frame), ``valid`` bool ``[P, tau, n]``, ``mosaic_shape``.
 
     Args:
-        layout (str): ``'coco17'``, ``'ntu25'`` or ``'openpose18'`` (see
-            :data:`JOINT_LAYOUTS`). Defaults to ``'coco17'`` (the 2D
-            keypoints of our annotations).
+        layout (str): A skeleton layout with ROI parts
+            (:mod:`mmar_ext.datasets.skeleton_layouts`: ``'coco17'``,
+            ``'ntu25'``, ``'openpose18'``, ``'kinect_v1_20'``, ``'uwa3d15'``,
+            ``'lcrnet13'``, ``'pennaction13'``; see :data:`JOINT_LAYOUTS`).
+            Defaults to ``'coco17'`` (the 2D keypoints of our annotations).
         joints (Sequence[int], optional): Joint per row, overriding
             ``layout``. Defaults to None.
         num_frames (int): ``tau``. Defaults to 5.
@@ -144,11 +172,8 @@ class SkeletonROIMosaic(BaseTransform):
         self.score_key = f'{keypoint_key}_score'
         self.part_names = PART_NAMES if joints is None else tuple(
             f'joint_{j}' for j in joints)
-        if joints is None:
-            if layout not in JOINT_LAYOUTS:
-                raise ValueError(f'unknown layout {layout!r}; choose one of '
-                                 f'{sorted(JOINT_LAYOUTS)} or give joints')
-            joints = JOINT_LAYOUTS[layout]
+        if joints is None:  # ValueError naming the layouts if unknown
+            joints = roi_joints(layout)
         if num_frames < 1:
             raise ValueError(f'num_frames must be >= 1, got {num_frames}')
         self.layout = layout

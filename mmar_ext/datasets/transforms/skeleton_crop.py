@@ -112,8 +112,9 @@ class SkeletonBoxCrop(BaseTransform):
     (``keypoint - (x1, y1)``), and ``img_shape`` / ``<m>_img_shape`` become
     the box size. Resize the RGB frames afterwards with
     ``ModalityTransforms(keypoint_modality='rgb')`` (``Resize`` to 224x224,
-    ``Flip(left_kp=..., right_kp=...)`` for the shared horizontal flip with
-    left/right joints swapped) and render the heatmaps with
+    ``Flip(left_kp=..., right_kp=...)`` -- or ``Flip(layout='coco17')`` --
+    for the shared horizontal flip with left/right joints swapped) and
+    render the heatmaps with
     ``PoseHeatmapVolume(scaling=0.25)``: 56x56 maps of the same region.
 
     No valid joint (no person, all scores 0, keypoints absent), or a box

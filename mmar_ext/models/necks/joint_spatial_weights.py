@@ -34,7 +34,7 @@ import torch
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-from ...datasets.transforms.roi_mosaic import JOINT_LAYOUTS
+from ...datasets.skeleton_layouts import roi_joints
 
 
 @MODELS.register_module()
@@ -42,8 +42,8 @@ class JointSpatialWeights(BaseModule):
     """``p_j`` (eq. 4) of the mosaic's joints from ``P^`` [N, M, C, T', V].
 
     Args:
-        joints (Sequence[int]): Joint (0-based) of each mosaic row. Defaults
-            to the NTU-25 head, hands and ankles.
+        joints (Sequence[int], optional): Joint (0-based) of each mosaic
+            row. None = the ROI joints of ``layout``. Defaults to None.
         channel_reduce (str): ``'abs'`` (eq. 4) or ``'l2'``.
         frame_pool (str): ``'topk'`` or ``'mean'`` (eq. 4).
         topk_ratio (float): Fraction of frames kept by ``'topk'``
@@ -51,17 +51,24 @@ class JointSpatialWeights(BaseModule):
         scale (float): Factor after the min-max normalisation. Defaults to
             255 / 127.
         eps (float): A map whose range is below ``eps`` is constant.
+        layout (str): Skeleton layout of the teacher's joints
+            (:mod:`mmar_ext.datasets.skeleton_layouts`); its ROI parts (head,
+            right / left hand, right / left foot) are the default
+            ``joints``. Defaults to ``'ntu25'`` (head, hands, ankles).
     """
 
     def __init__(self,
-                 joints: Sequence[int] = JOINT_LAYOUTS['ntu25'],
+                 joints: Optional[Sequence[int]] = None,
                  channel_reduce: str = 'abs',
                  frame_pool: str = 'topk',
                  topk_ratio: float = 0.2,
                  scale: float = 255. / 127.,
                  eps: float = 1e-6,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 layout: str = 'ntu25') -> None:
         super().__init__(init_cfg=init_cfg)
+        if joints is None:
+            joints = roi_joints(layout)
         if channel_reduce not in ('abs', 'l2'):
             raise ValueError(f"channel_reduce must be 'abs' or 'l2', got "
                              f'{channel_reduce!r}')
