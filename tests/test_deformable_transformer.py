@@ -57,7 +57,9 @@ def test_backbone_gives_f_a_and_f_b():
     (dict(deformable='full', joint_attention='full',
           temporal_attention='full'), 3 * 16),
     (dict(deformable='off'), 3 * 16), (dict(joint_attention='off'), 3 * 16),
-    (dict(temporal_attention='off'), 3 * 16)])
+    (dict(temporal_attention='off'), 3 * 16),
+    (dict(temporal_modules='per_modality'), 3 * 16),
+    (dict(temporal_modules='per_modality', modal_tokens='single'), 16)])
 def test_every_variant_trains_every_part(kwargs, channels):
     """Shapes, and gradients reaching every parameter -- the offset convs,
     q/k/v, the modal tokens, the position embedding -- and F_a through the
@@ -93,12 +95,38 @@ def test_every_variant_trains_every_part(kwargs, channels):
 
 def test_switch_values_and_sizes_are_checked():
     for key in ('modal_tokens', 'deformable', 'joint_attention',
-                'temporal_attention'):
+                'temporal_attention', 'temporal_modules'):
         with pytest.raises(ValueError, match=key):
             neck(**{key: 'maybe'})
+    with pytest.raises(ValueError, match='per_modality.* needs modal tokens'):
+        neck(temporal_modules='per_modality', modal_tokens='none')
     with pytest.raises(ValueError, match='T, H/8 and W/8 >= 7'):
         neck(kernel_size=7)  # 4 x 4 x 4 tokens
     neck(kernel_size=7, deformable='full')  # no token search: fine
+
+
+def test_per_modality_temporal_pair_keeps_the_rgb_side_apart():
+    """With the pair, the RGB temporal module sees no joint token: with the
+    other modules off, one block's M_RGB does not depend on the joints,
+    while the merged module's does; the pair's M_CLS is the mean of its two
+    modules' CLS outputs."""
+    f_a, f_b, coords = inputs()
+    moved = coords.clone()
+    moved[..., :2] = moved[..., :2].flip(1)
+    for modules, same in (('per_modality', True), ('merged', False)):
+        torch.manual_seed(0)
+        module = neck(temporal_modules=modules, num_layers=1,
+                      deformable='off', joint_attention='off').eval()
+        with torch.no_grad():
+            out = module({'rgb': (f_a, f_b), 'pose': coords})[0]
+            out2 = module({'rgb': (f_a, f_b), 'pose': moved})[0]
+        m_rgb, m_rgb2 = out[:, :16], out2[:, :16]
+        assert torch.allclose(m_rgb, m_rgb2) == same, modules
+        assert torch.isfinite(module({'rgb': (f_a, f_b)})[0]).all()
+    block = module.blocks[0]
+    assert block.temporal_pose is None
+    block = neck(temporal_modules='per_modality').blocks[0]
+    assert isinstance(block.temporal_pose, type(block.temporal))
 
 
 def test_missing_pose_policy():

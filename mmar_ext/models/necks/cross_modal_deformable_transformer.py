@@ -9,7 +9,10 @@ tokens ``P`` (the joint tokenizer on ``F_a``, eq. 1-2), cross-modal tokens
    (:class:`JointStrideAttention`), giving ``P, M_pose, M''_CLS``;
 3. the CLS merge ``M_CLS = Linear_{8C -> 4C}([M'_CLS || M''_CLS])``;
 4. temporal stride attention over ``[Z || P || M]`` of each window of
-   frames (:class:`TemporalStrideAttention`).
+   frames (:class:`TemporalStrideAttention`; one module, into which the one
+   merged ``M_CLS`` enters -- ``temporal_modules='per_modality'``: a pair,
+   one over ``[Z || M_RGB || M_CLS]`` and one over
+   ``[P || M_pose || M_CLS]``, whose two ``M_CLS`` are averaged).
 
 The output is the last ``[M_RGB || M_pose || M_CLS]`` concatenated on
 channels, ``[N, 12C, T, 1, 1]``, for a head that averages over ``T`` and
@@ -54,6 +57,7 @@ from .stride_attention import JointStrideAttention, TemporalStrideAttention
 
 MODULE_MODES = ('on', 'full', 'off')
 TOKEN_MODES = ('cross_modal', 'single', 'none')
+TEMPORAL_MODES = ('merged', 'per_modality')
 
 
 class DeformableTransformerBlock(BaseModule):
@@ -65,7 +69,8 @@ class DeformableTransformerBlock(BaseModule):
                  pre_norm: bool, joint_window: Optional[int],
                  joint_stride: Optional[int], temporal_window: int,
                  temporal_stride: int, deformable: str, joint_attention: str,
-                 temporal_attention: str, with_cls: bool = True) -> None:
+                 temporal_attention: str, with_cls: bool = True,
+                 temporal_modules: str = 'merged') -> None:
         super().__init__()
         common = dict(num_heads=num_heads, ffn_ratio=ffn_ratio,
                       drop_rate=drop_rate)
@@ -83,10 +88,28 @@ class DeformableTransformerBlock(BaseModule):
         self.merge_cls = None if not with_cls else \
             nn.Linear(2 * embed_dims, embed_dims)
         full = temporal_attention == 'full'
+        temporal = dict(embed_dims=embed_dims,
+                        window=None if full else temporal_window,
+                        stride=None if full else temporal_stride, **common)
         self.temporal = None if temporal_attention == 'off' else \
-            TemporalStrideAttention(
-                embed_dims, window=None if full else temporal_window,
-                stride=None if full else temporal_stride, **common)
+            TemporalStrideAttention(**temporal)
+        # the per-modality pair: self.temporal takes the RGB side
+        self.temporal_pose = TemporalStrideAttention(**temporal) if (
+            self.temporal is not None
+            and temporal_modules == 'per_modality') else None
+
+    @staticmethod
+    def _temporal(module: nn.Module, z: torch.Tensor, p: torch.Tensor,
+                  tokens: Sequence[torch.Tensor],
+                  missing: Optional[torch.Tensor]) -> Tuple:
+        """``module`` over ``[z || p || tokens]`` (zero-length tokens left
+        out); returns ``z, p`` and the tokens (zero-length ones as given)."""
+        b, t, _, c = z.shape
+        present = [x for x in tokens if x.shape[1]]
+        m = torch.stack(present, 2) if present else z.new_zeros(b, t, 0, c)
+        z, p, m = module(z, p, m, missing)
+        out = list(m.unbind(2))
+        return z, p, [out.pop(0) if x.shape[1] else x for x in tokens]
 
     def forward(self, z: torch.Tensor, p: torch.Tensor, m_rgb: torch.Tensor,
                 m_pose: torch.Tensor, m_cls: torch.Tensor,
@@ -102,15 +125,18 @@ class DeformableTransformerBlock(BaseModule):
             m_cls = self.merge_cls(torch.cat([cls_rgb, cls_pose], dim=-1))
         if self.temporal is not None:
             b, c, t, h, w = z.shape
-            modal = [x for x in (m_rgb, m_pose, m_cls) if x.shape[1]]
-            m = torch.stack(modal, 2) if modal else z.new_zeros(b, t, 0, c)
-            zt, p, m = self.temporal(z.flatten(3).permute(0, 2, 3, 1), p, m,
-                                     missing)
+            zt = z.flatten(3).permute(0, 2, 3, 1)  # [B, T, hw, C]
+            if self.temporal_pose is None:
+                zt, p, (m_rgb, m_pose, m_cls) = self._temporal(
+                    self.temporal, zt, p, (m_rgb, m_pose, m_cls), missing)
+            else:
+                zt, _, (m_rgb, cls_rgb) = self._temporal(
+                    self.temporal, zt, p[:, :, :0], (m_rgb, m_cls), None)
+                _, p, (m_pose, cls_pose) = self._temporal(
+                    self.temporal_pose, zt[:, :, :0], p, (m_pose, m_cls),
+                    missing)
+                m_cls = (cls_rgb + cls_pose) / 2
             z = zt.permute(0, 3, 1, 2).reshape(b, c, t, h, w)
-            modal = list(m.unbind(2))
-            m_rgb = modal.pop(0) if m_rgb.shape[1] else m_rgb
-            m_pose = modal.pop(0) if m_pose.shape[1] else m_pose
-            m_cls = modal.pop(0) if m_cls.shape[1] else m_cls
         return z, p, m_rgb, m_pose, m_cls
 
 
@@ -141,6 +167,10 @@ class CrossModalDeformableTransformer(BaseModule):
         modal_tokens (str): ``'cross_modal'``, ``'single'`` or ``'none'``.
         deformable, joint_attention, temporal_attention (str): ``'on'``,
             ``'full'`` or ``'off'``.
+        temporal_modules (str): ``'merged'`` (one temporal stride module
+            over ``[Z || P || M]``, §3.2) or ``'per_modality'`` (a pair, one
+            per modality with its modal token and ``M_CLS``; the two
+            ``M_CLS`` averaged). Needs modal tokens.
         modalities (tuple[str]): Input keys of the RGB feature maps and the
             joint coordinates. Defaults to ``('rgb', 'pose')``.
 
@@ -176,6 +206,7 @@ class CrossModalDeformableTransformer(BaseModule):
                  deformable: str = 'on',
                  joint_attention: str = 'on',
                  temporal_attention: str = 'on',
+                 temporal_modules: str = 'merged',
                  modalities: Sequence[str] = ('rgb', 'pose'),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -183,10 +214,17 @@ class CrossModalDeformableTransformer(BaseModule):
                 ('modal_tokens', modal_tokens, TOKEN_MODES),
                 ('deformable', deformable, MODULE_MODES),
                 ('joint_attention', joint_attention, MODULE_MODES),
-                ('temporal_attention', temporal_attention, MODULE_MODES)):
+                ('temporal_attention', temporal_attention, MODULE_MODES),
+                ('temporal_modules', temporal_modules, TEMPORAL_MODES)):
             if value not in choices:
                 raise ValueError(f'{name} must be one of {choices}, got '
                                  f'{value!r}')
+        if temporal_modules == 'per_modality' and modal_tokens == 'none':
+            raise ValueError(
+                "temporal_modules='per_modality' needs modal tokens: without "
+                'them the pose module of a sample without joints would '
+                "attend to nothing (use modal_tokens='cross_modal' or "
+                "'single')")
         token_shape = tuple(int(v) for v in token_shape)
         if deformable == 'on' and min(token_shape) < kernel_size:
             raise ValueError(
@@ -214,7 +252,8 @@ class CrossModalDeformableTransformer(BaseModule):
                 dense_offsets, pre_norm, joint_window, joint_stride,
                 temporal_window, temporal_stride, deformable,
                 joint_attention, temporal_attention,
-                with_cls=num_tokens > 0) for _ in range(num_layers)
+                with_cls=num_tokens > 0, temporal_modules=temporal_modules)
+            for _ in range(num_layers)
         ])
         # [M_RGB || M_pose || M_CLS], [M_CLS] or [mean Z || mean P]
         self.out_channels = embed_dims * (num_tokens or 2)
