@@ -6,8 +6,8 @@
 # Other checkpoints:
 #   --cfg-options model.stream_checkpoints.rgb=RGB.pth \
 #       model.stream_checkpoints.pose=POSE.pth
-# No converter for this dataset yet: the annotation format is in
-# configs/_base_/epam_net_pku_mmd_xsub.py.
+# The annotation (data_prep.pku_mmd.build_annotations, then
+# data_prep.pose_extraction): configs/_base_/epam_net_pku_mmd_xsub.py.
 _base_ = ['./_base_/epam_net_pku_mmd_xsub.py', './_base_/epam_net_stage2.py']
 rgb_checkpoint = 'work_dirs/epam_net_pku_mmd_xsub_rgb/epoch_200.pth'
 pose_checkpoint = 'work_dirs/epam_net_pku_mmd_xsub_pose/epoch_240.pth'

@@ -1,8 +1,8 @@
 # EPAM-Net stage 1, pose stream, on PKU-MMD cross-subject (57 training
 # subjects, 9 test): configs/epam_net_ntu120_pose.py (pipeline, schedule,
 # batch) on other data (configs/_base_/epam_net_pku_mmd_xsub.py).
-# No converter for this dataset yet: the annotation format is in
-# configs/_base_/epam_net_pku_mmd_xsub.py.
+# The annotation (data_prep.pku_mmd.build_annotations, then
+# data_prep.pose_extraction): configs/_base_/epam_net_pku_mmd_xsub.py.
 _base_ = ['./_base_/epam_net_pku_mmd_xsub.py', './_base_/epam_net_pose.py']
 modalities = ('pose', )
 model = dict(cls_head=dict(num_classes=_base_.num_classes))

@@ -1,5 +1,5 @@
-# EPAM-Net stage 2 on PKU-MMD cross-view (centre and right cameras train, left
-# tests): configs/epam_net_ntu120.py (pipeline, schedule, 3 clips x 8 GPUs =
+# EPAM-Net stage 2 on PKU-MMD cross-view (the cameras Split/cross-view.txt
+# lists): configs/epam_net_ntu120.py (pipeline, schedule, 3 clips x 8 GPUs =
 # 24) on other data (configs/_base_/epam_net_pku_mmd_xview.py), each stream
 # (backbone and FC) started from its stage-1 model
 # (configs/epam_net_pku_mmd_xview_rgb.py,
@@ -7,8 +7,8 @@
 # Other checkpoints:
 #   --cfg-options model.stream_checkpoints.rgb=RGB.pth \
 #       model.stream_checkpoints.pose=POSE.pth
-# No converter for this dataset yet: the annotation format is in
-# configs/_base_/epam_net_pku_mmd_xsub.py.
+# The annotation (data_prep.pku_mmd.build_annotations, then
+# data_prep.pose_extraction): configs/_base_/epam_net_pku_mmd_xsub.py.
 _base_ = ['./_base_/epam_net_pku_mmd_xview.py', './_base_/epam_net_stage2.py']
 rgb_checkpoint = 'work_dirs/epam_net_pku_mmd_xview_rgb/epoch_200.pth'
 pose_checkpoint = 'work_dirs/epam_net_pku_mmd_xview_pose/epoch_240.pth'

@@ -1,8 +1,8 @@
-# EPAM-Net stage 1, pose stream, on PKU-MMD cross-view (centre and right
-# cameras train, left tests): configs/epam_net_ntu120_pose.py (pipeline,
+# EPAM-Net stage 1, pose stream, on PKU-MMD cross-view (the cameras
+# Split/cross-view.txt lists): configs/epam_net_ntu120_pose.py (pipeline,
 # schedule, batch) on other data (configs/_base_/epam_net_pku_mmd_xview.py).
-# No converter for this dataset yet: the annotation format is in
-# configs/_base_/epam_net_pku_mmd_xsub.py.
+# The annotation (data_prep.pku_mmd.build_annotations, then
+# data_prep.pose_extraction): configs/_base_/epam_net_pku_mmd_xsub.py.
 _base_ = ['./_base_/epam_net_pku_mmd_xview.py', './_base_/epam_net_pose.py']
 modalities = ('pose', )
 model = dict(cls_head=dict(num_classes=_base_.num_classes))

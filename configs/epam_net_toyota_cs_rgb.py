@@ -4,8 +4,9 @@
 # stage-1 RGB model, the 31-class FC new, as in the paper
 # (configs/_base_/epam_net_rgb_ntu120.py). Other checkpoint:
 #   --cfg-options model.backbone.rgb.init_cfg.checkpoint=NTU120_RGB.pth
-# No converter for this dataset yet: the annotation format is in
-# configs/_base_/epam_net_toyota_cs.py.
+# Annotation: data/toyota_smarthome_cs.pkl from
+# python -m data_prep.toyota_smarthome.build_annotations (see
+# configs/_base_/epam_net_toyota_cs.py).
 _base_ = ['./_base_/epam_net_toyota_cs.py', './_base_/epam_net_rgb_ntu120.py']
 model = dict(cls_head=dict(num_classes=_base_.num_classes))
 train_dataloader = _base_.rgb_train_loader

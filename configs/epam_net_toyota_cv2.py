@@ -6,8 +6,9 @@
 # Other checkpoints:
 #   --cfg-options model.stream_checkpoints.rgb=RGB.pth \
 #       model.stream_checkpoints.pose=POSE.pth
-# No converter for this dataset yet: the annotation format is in
-# configs/_base_/epam_net_toyota_cs.py.
+# Annotation: data/toyota_smarthome_cv.pkl from
+# python -m data_prep.toyota_smarthome.build_annotations (see
+# configs/_base_/epam_net_toyota_cs.py).
 _base_ = ['./_base_/epam_net_toyota_cv2.py', './_base_/epam_net_stage2.py']
 rgb_checkpoint = 'work_dirs/epam_net_toyota_cv2_rgb/epoch_200.pth'
 pose_checkpoint = 'work_dirs/epam_net_toyota_cv2_pose/epoch_240.pth'

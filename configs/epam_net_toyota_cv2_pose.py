@@ -1,11 +1,12 @@
 # EPAM-Net stage 1, pose stream, on Toyota Smarthome cross-view 2 (CV2):
 # configs/epam_net_ntu120_pose.py (pipeline, schedule, batch) on other data
 # (configs/_base_/epam_net_toyota_cv2.py), the backbone started from the NTU120
-# stage-1 pose model, the 31-class FC new, as in the paper
+# stage-1 pose model, the 19-class FC new, as in the paper
 # (configs/_base_/epam_net_pose_ntu120.py). Other checkpoint:
 #   --cfg-options model.backbone.pose.init_cfg.checkpoint=NTU120_POSE.pth
-# No converter for this dataset yet: the annotation format is in
-# configs/_base_/epam_net_toyota_cs.py.
+# Annotation: data/toyota_smarthome_cv.pkl from
+# python -m data_prep.toyota_smarthome.build_annotations (see
+# configs/_base_/epam_net_toyota_cs.py).
 _base_ = [
     './_base_/epam_net_toyota_cv2.py', './_base_/epam_net_pose_ntu120.py'
 ]

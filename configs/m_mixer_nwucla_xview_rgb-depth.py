@@ -1,8 +1,8 @@
 # M-Mixer (paper 000, Table IX: 94.86%) trained on RGB + depth, NW-UCLA
-# cross-view (V1 + V2 -> V3; ./_base_/datasets/nwucla_xview_rgbd.py, no
-# converter yet): ResNet-18 per modality, d_h = 512, Adam lr 1e-4, "a single
-# GPU with batch size 8" (§IV-B), the clip pipelines of the NTU configs
-# (./_base_/datasets/m_mixer_pipelines.py).
+# cross-view (V1 + V2 -> V3; ./_base_/datasets/nwucla_xview_rgbd.py, the pkl
+# of data_prep.nwucla.build_annotations): ResNet-18 per modality, d_h = 512,
+# Adam lr 1e-4, "a single GPU with batch size 8" (§IV-B), the clip pipelines
+# of the NTU configs (./_base_/datasets/m_mixer_pipelines.py).
 _base_ = [
     './_base_/models/m_mixer.py', './_base_/datasets/nwucla_xview_rgbd.py',
     './_base_/datasets/m_mixer_pipelines.py',

@@ -17,6 +17,12 @@ tracked over time (a frame where a person is not detected is a missing pose:
 zeros, score 0); ``--persons-from-label`` keeps two only in NTU's mutual
 actions and one in the others, as MMAction2's ``ntu_pose_extraction.py``.
 
+A sample that is a range of a longer video (``frame_offset``: PKU-MMD,
+FineGYM) is extracted on its frames ``frame_offset .. frame_offset +
+num_frames['rgb'] - 1`` only; an ``rgb_path`` that is a folder of per-frame
+images is read through the annotation's ``rgb_frames`` list (NW-UCLA,
+UWA3D II, PennAction).
+
 Each finished video is stored in ``--out-dir`` (one pkl per video, written
 atomically), so an interrupted run resumes where it stopped; then the merge
 step writes ``keypoint`` ``[M, T, 17, 2]``, ``keypoint_score`` ``[M, T, 17]``

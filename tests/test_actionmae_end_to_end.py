@@ -86,9 +86,10 @@ def test_actionmae_train_test_stock_tools_and_missing_modalities(
 ])
 def test_other_benchmarks_run_on_synthetic_data_of_their_layout(
         config, splits, e2e_data, tmp_path):
-    """NW-UCLA and UWA3D II have no converter yet: their configs read an
+    """The NW-UCLA and UWA3D II configs at their paper sizes on an
     annotation of the project's layout with their split names (here the
-    tiny synthetic one with its xview splits renamed)."""
+    tiny synthetic one with its xview splits renamed; their converters'
+    tests train a step on the converters' output)."""
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope

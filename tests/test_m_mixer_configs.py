@@ -228,8 +228,8 @@ def test_parameter_counts_against_the_paper():
 
 
 def test_nwucla_config_runs_on_synthetic_data_of_its_layout(e2e_data):
-    """NW-UCLA has no converter yet: its config reads an annotation of the
-    project's layout with the 'xview_train' / 'xview_val' splits (here the
+    """The NW-UCLA config (converter: tests/test_nwucla_converter.py) on an
+    annotation of the project's layout with the 'xview_train' / 'xview_val' splits (here the
     tiny synthetic one's). Train and test pipelines give 12 frames of
     224x224 per modality (MMAction2's SampleFrames followed by our
     MultiModalDecode); one forward of the built model (ResNet-18, no

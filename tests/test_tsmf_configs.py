@@ -51,8 +51,8 @@ def test_tsmf_config_builds(path):
 
 
 def test_pku_mmd_config_runs_on_synthetic_data_of_its_layout(e2e_data):
-    """PKU-MMD has no converter yet: its config reads an annotation of the
-    project's layout (here the tiny synthetic one); one sample of each
+    """The PKU-MMD config (converter: tests/test_pku_mmd_converter.py) on
+    an annotation of the project's layout (here the tiny synthetic one); one sample of each
     pipeline gives the teacher's 100 x 25 joints of two persons and the
     225 x 225 mosaic with its cells."""
     from mmengine.config import Config

@@ -1,10 +1,12 @@
 # EPAM-Net on PKU-MMD cross-subject (57 training subjects, 9 test):
 # ./epam_net_ntu120_xsub.py (pipelines, split names xsub_*) on the PKU-MMD
 # annotation, 51 classes.
-# There is no converter for this dataset yet: the annotation pkl must follow
-# docs/data_format.md (keypoint / keypoint_score in RGB pixels, rgb_path,
-# total_frames, the split names); the tests run its configs on synthetic
-# data of that layout.
+# The annotation pkl (one sample per label row, a frame range of its video;
+# splits from the release's Split/cross-subject.txt and cross-view.txt):
+#   python -m data_prep.pku_mmd.build_annotations --raw-root data/pku_mmd \
+#       --out data/pku_mmd_annotations.pkl
+# then the HRNet 2D keypoints (keypoint / keypoint_score in RGB pixels; the
+# release has 3D joints only) with data_prep.pose_extraction, as the paper.
 _base_ = './epam_net_ntu120_xsub.py'
 # raw files: relative paths of the pkl joined to its meta['raw_root']
 data_root = None

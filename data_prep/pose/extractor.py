@@ -33,7 +33,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .tracking import PersonTracks, track_persons
-from .video import VideoFrames
+from .video import open_frames
 
 NUM_KEYPOINTS = 17
 
@@ -304,22 +304,36 @@ class PoseExtractor:
     def extract_video(self, path, progress: Optional[Callable[[int],
                                                               None]] = None,
                       decode_threads: int = 1,
-                      max_persons: Optional[int] = None) -> PoseResult:
-        """Poses of a video file.
+                      max_persons: Optional[int] = None,
+                      frame_offset: int = 0,
+                      num_frames: Optional[int] = None,
+                      frame_files: Optional[Sequence[str]] = None
+                      ) -> PoseResult:
+        """Poses of a video file, of a range of it, or of a frame folder.
 
         Args:
-            path: the video.
+            path: the video (or, with ``frame_files``, the frame folder).
             progress: called with a number of *frame steps* after each batch;
                 every frame makes two (detection, then pose).
             decode_threads: decord threads.
             max_persons: persons kept in this clip (default
                 ``self.max_persons``).
+            frame_offset: the clip's first frame in the video (or in
+                ``frame_files``): a clip stored as a range of a longer
+                recording.
+            num_frames: the clip's length (None: to the end).
+            frame_files: the frame file names of a folder, in frame order.
+
+        Returns:
+            :class:`PoseResult` of the clip's frames only (frame ``t`` is
+            frame ``frame_offset + t`` of the video).
 
         Raises:
-            video.BadVideoError: unreadable video or no frame (the message
-                names the file).
+            video.BadVideoError: unreadable video or frame, no frame, or a
+                clip past the end (the message names the file).
         """
-        video = VideoFrames(path, decode_threads)
+        video = open_frames(path, decode_threads, frame_files, frame_offset,
+                            num_frames)
         detections = []
         for _, frames in video.batches(self.batch_size):
             detections += self.detect(frames)

@@ -2,7 +2,11 @@
 
 :func:`run_extraction` reads the dataset's annotation pkl
 (``docs/data_format.md``), and extracts the poses of every sample's RGB
-video (``rgb_path``) with :class:`extractor.PoseExtractor`:
+video (``rgb_path``) with :class:`extractor.PoseExtractor` -- of the clip's
+frames only when the sample is a range of a longer video (``frame_offset``:
+frames ``frame_offset .. frame_offset + num_frames['rgb'] - 1``), and
+through the ``rgb_frames`` list when ``rgb_path`` is a folder of per-frame
+images:
 
 * **sharded**: ``workers`` processes (spawned; each builds its own models,
   on its own GPU with ``gpus``) are handed one video at a time by this
@@ -11,9 +15,10 @@ video (``rgb_path``) with :class:`extractor.PoseExtractor`:
   orphan never goes on extracting next to a re-run;
 * **resumable**: each finished video is written atomically (temporary file,
   then ``os.replace``) to ``<out_dir>/<frame_dir>.pkl``, stamped with the
-  extraction settings and the video's size and mtime. A later run skips every
-  video whose file is complete and whose stamps match, and recomputes the
-  others (missing, truncated, other settings, changed video);
+  extraction settings, the video's size and mtime and the clip's range (or
+  frame list). A later run skips every video whose file is complete and
+  whose stamps match, and recomputes the others (missing, truncated, other
+  settings, changed video or range);
 * **bad videos**: a video that cannot be decoded or has no frame stops the
   run with an error naming it (finished videos are kept), or, with
   ``skip_bad``, is counted, reported and left out.
@@ -22,7 +27,8 @@ video (``rgb_path``) with :class:`extractor.PoseExtractor`:
 (atomically): ``keypoint`` ``[M, T, 17, 2]`` and ``keypoint_score``
 ``[M, T, 17]`` on the sample's clock of ``total_frames`` frames (RGB frame
 ``min(t * N // T, N - 1)`` for clock frame ``t`` of a video of ``N``
-frames, as ``MultiModalDecode`` maps them), ``img_shape`` /
+frames, as ``MultiModalDecode`` maps them; for a range, ``N`` is the clip's
+length and the frame is counted from ``frame_offset``), ``img_shape`` /
 ``original_shape`` of the real video, and ``meta['keypoint_source'] =
 'hrnet'``.
 """
@@ -31,6 +37,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import glob
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -44,7 +51,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from data_prep.ntu.build_annotations import atomic_pickle_dump
+from data_prep.common import atomic_pickle_dump
 
 from .progress import ProgressBar
 from .video import BadVideoError
@@ -147,9 +154,35 @@ class ExtractionOptions:
 @dataclass
 class VideoJob:
     name: str        #: the sample (``frame_dir``)
-    path: str        #: the video file
-    num_frames: int  #: expected frames (for the ETA only)
+    path: str        #: the video file (or frame folder)
+    num_frames: int  #: expected frames (for the ETA; the clip's length)
     max_persons: Optional[int] = None  #: persons kept (None: the options')
+    #: the clip is frames ``frame_offset .. frame_offset + num_frames - 1``
+    #: of the video (or of ``frame_files``); None: the whole video / list
+    frame_offset: Optional[int] = None
+    #: file names of a frame folder (``rgb_frames``), in frame order
+    frame_files: Optional[tuple] = None
+
+    def clip(self) -> dict:
+        """Keyword arguments of ``extract_video`` that select the clip
+        (none for a whole video)."""
+        kwargs = {}
+        if self.frame_offset is not None:
+            kwargs.update(frame_offset=self.frame_offset,
+                          num_frames=self.num_frames)
+        if self.frame_files is not None:
+            kwargs['frame_files'] = self.frame_files
+        return kwargs
+
+    def clip_stamp(self) -> Optional[tuple]:
+        """What a stored result must have been extracted from, besides the
+        file (None for a whole video, as in results of earlier versions)."""
+        if self.frame_offset is None and self.frame_files is None:
+            return None
+        files = None if self.frame_files is None else hashlib.sha1(
+            '\n'.join(self.frame_files).encode()).hexdigest()
+        return (self.frame_offset, self.num_frames if self.frame_offset
+                is not None else None, files)
 
 
 @dataclass
@@ -183,7 +216,13 @@ def list_jobs(data: dict, data_root=None,
     """``(jobs, names without an RGB video path)`` of an annotation dict;
     relative ``rgb_path`` are joined to ``data_root`` (default
     ``meta['raw_root']``); each job keeps ``options.persons_of(label)``
-    persons."""
+    persons.
+
+    A sample with ``frame_offset`` (a clip stored as a range of a longer
+    video: PKU-MMD, FineGYM) is extracted on frames ``frame_offset ..
+    frame_offset + num_frames['rgb'] - 1`` only; an ``rgb_path`` folder is
+    read through its ``rgb_frames`` list (NW-UCLA, UWA3D II, PennAction),
+    all of it, or that range of it with ``frame_offset``."""
     options = options or ExtractionOptions()
     if data_root is None:
         data_root = (data.get('meta') or {}).get('raw_root')
@@ -203,8 +242,16 @@ def list_jobs(data: dict, data_root=None,
             relative = os.path.join(os.fspath(data_root), relative)
         expected = (ann.get('num_frames') or {}).get(
             'rgb', ann.get('total_frames', 0))
+        offset = ann.get('frame_offset')
+        files = ann.get('rgb_frames')
+        if files is not None:
+            files = tuple(files)
+            if offset is None:
+                expected = len(files)
         jobs.append(VideoJob(name, relative, int(expected),
-                             options.persons_of(ann.get('label'))))
+                             options.persons_of(ann.get('label')),
+                             None if offset is None else int(offset),
+                             files))
     return jobs, without_video
 
 
@@ -244,7 +291,8 @@ def is_done(job: VideoJob, out_dir, stamp: dict) -> bool:
         same_video = result.get('video_stamp') == video_stamp(job.path)
     except OSError:
         same_video = False
-    return same_video and result.get('settings') == stamp
+    return (same_video and result.get('settings') == stamp
+            and result.get('clip') == job.clip_stamp())
 
 
 def remove_stale_tmp(out_dir) -> None:
@@ -269,10 +317,12 @@ def process_job(extractor, job: VideoJob, out_dir, stamp: dict,
     try:
         result = extractor.extract_video(
             job.path, progress=lambda n: emit('frames', n),
-            decode_threads=decode_threads, max_persons=job.max_persons)
+            decode_threads=decode_threads, max_persons=job.max_persons,
+            **job.clip())
         payload = dict(format=RESULT_FORMAT, frame_dir=job.name,
                        video=job.path, video_stamp=video_stamp(job.path),
-                       settings=stamp, **result.to_dict())
+                       clip=job.clip_stamp(), settings=stamp,
+                       **result.to_dict())
         atomic_pickle_dump(payload, result_file(out_dir, job.name))
     except BadVideoError as error:
         emit('bad', job.name, f'sample {job.name}: {error}')

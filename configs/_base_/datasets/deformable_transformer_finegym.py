@@ -2,9 +2,14 @@
 # element classes, mean class accuracy (AccMetric's acc/mean1), 2D poses from
 # HRNet (COCO-17 'keypoint', data_prep.pose_extraction), the NTU pipeline of
 # ./deformable_transformer_ntu60_xsub.py otherwise (2 persons kept).
-# There is no FineGYM converter yet (issue 13): the annotation pkl must follow
-# docs/data_format.md with the splits gym99_train / gym99_val; the tests run
-# this config on synthetic data of that layout.
+# The annotation pkl (splits gym99_train / gym99_val, each sub-action a frame
+# range of its YouTube video) comes from
+#   python -m data_prep.finegym.build_annotations --videos-dir VIDEOS \
+#       --ann-dir ANNOTATIONS --out data/finegym_annotations.pkl
+# and its HRNet poses from
+#   python -m data_prep.pose_extraction \
+#       --ann-file data/finegym_annotations.pkl --out-dir data/finegym_hrnet
+# (or --poses gym_hrnet.pkl of the converter: PYSKL's released poses).
 _base_ = './deformable_transformer_ntu60_xsub.py'
 data_root = None  # relative paths of the pkl joined to its meta['raw_root']
 ann_file, num_classes = 'data/finegym_annotations.pkl', 99

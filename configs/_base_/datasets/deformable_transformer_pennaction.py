@@ -2,9 +2,11 @@
 # classes, top-1, the dataset's 13 annotated joints of its one person
 # (head, then left / right shoulder, elbow, wrist, hip, knee, ankle; stored
 # as 'keypoint' [1, T, 13, 2]), the pipeline of ./deformable_transformer_finegym.py.
-# There is no PennAction converter yet (issue 13): the annotation pkl must
-# follow docs/data_format.md with the splits train / test; the tests run this
-# config on synthetic data of that layout.
+# The annotation pkl (splits train / test from the label files' train flag,
+# the frames read from Penn_Action/frames/NNNN through rgb_frames, joints
+# not visible with keypoint_score 0) is written by
+#   python -m data_prep.pennaction.build_annotations \
+#       --raw-root data/Penn_Action --out data/pennaction_annotations.pkl
 _base_ = './deformable_transformer_finegym.py'
 ann_file, num_classes = 'data/pennaction_annotations.pkl', 15
 left_kp, right_kp = [1, 3, 5, 7, 9, 11], [2, 4, 6, 8, 10, 12]

@@ -1,9 +1,11 @@
 # NW-UCLA Multiview Action3D, cross-view protocol of paper 001 §4.2 (train
 # views 1 + 2, test view 3), RGB + depth, 10 classes: the NTU pipeline
 # (./ntu60_xsub_rgbdi.py) on the NW-UCLA annotation pkl.
-# No converter yet (issue 13): the pkl must follow docs/data_format.md with
-# the splits 'xview_train' (V1 + V2) and 'xview_val' (V3); the tests run the
-# configs on synthetic data of that layout.
+# The pkl (splits 'xview_train' = V1 + V2, 'xview_val' = V3) is written by
+#   python -m data_prep.nwucla.build_annotations \
+#       --raw-root data/nwucla_raw/multiview_action \
+#       --out data/nwucla_annotations.pkl
+# (RGB frames + raw depth.png; --depth-source vis for depth_vis.jpg).
 _base_ = './ntu60_xsub_rgbdi.py'
 ann_file = 'data/nwucla_annotations.pkl'
 data_root = None  # relative paths of the pkl joined to its meta['raw_root']

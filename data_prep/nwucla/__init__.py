@@ -1,0 +1,1 @@
+"""NW-UCLA Multiview Action3D converter (``build_annotations``)."""

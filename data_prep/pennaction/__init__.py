@@ -1,0 +1,1 @@
+"""PennAction: ``python -m data_prep.pennaction.build_annotations``."""
