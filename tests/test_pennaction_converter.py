@@ -299,8 +299,10 @@ def test_config_flips_left_and_right_joints(built):
     cfg, _ = shrunk_config()
     flips = [t for t in cfg.train_dataloader.dataset.pipeline[2][
         'transforms'] if t['type'] == 'Flip']
-    assert flips[0]['left_kp'] == [1, 3, 5, 7, 9, 11]
-    assert flips[0]['right_kp'] == [2, 4, 6, 8, 10, 12]
+    assert flips[0]['layout'] == 'pennaction13'
+    from mmar_ext.datasets.skeleton_layouts import flip_kp
+    assert flip_kp('pennaction13') == dict(left_kp=[1, 3, 5, 7, 9, 11],
+                                           right_kp=[2, 4, 6, 8, 10, 12])
     assert cfg.train_dataloader.dataset.split == 'train'
     assert cfg.test_dataloader.dataset.split == 'test'
     assert cfg.model.cls_head.num_classes == 15

@@ -15,10 +15,9 @@ data_root = None  # relative paths of the pkl joined to its meta['raw_root']
 ann_file, num_classes = 'data/finegym_annotations.pkl', 99
 keypoint_key = 'keypoint'
 input_shape = dict(pose=(_base_.clip_len, 34, 3))  # 2 x 17 joints
-left_kp = [1, 3, 5, 7, 9, 11, 13, 15]  # COCO-17
-right_kp = [2, 4, 6, 8, 10, 12, 14, 16]
+layout = 'coco17'
 rgb_train = dict(_base_.rgb_train, keypoint_key=keypoint_key, transforms=[
-    t if t['type'] != 'Flip' else dict(t, left_kp=left_kp, right_kp=right_kp)
+    t if t['type'] != 'Flip' else dict(t, layout=layout)
     for t in _base_.rgb_train['transforms']])
 rgb_test = dict(_base_.rgb_test, keypoint_key=keypoint_key)
 joints = dict(_base_.joints, keypoint_key=keypoint_key)

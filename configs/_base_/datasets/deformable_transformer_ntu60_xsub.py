@@ -19,9 +19,9 @@ clip_len, rgb_size = 12, 224
 crop_size = dict(rgb=rgb_size)
 input_shape = dict(pose=(clip_len, 50, 3))
 keypoint_key = 'keypoint_ntu25'
-# NTU-25 (0-based): left arm 4-7, left leg 12-15, left hand tip / thumb 21-22
-left_kp = [4, 5, 6, 7, 12, 13, 14, 15, 21, 22]
-right_kp = [8, 9, 10, 11, 16, 17, 18, 19, 23, 24]
+# the flip swaps the left / right joints of this skeleton layout
+# (mmar_ext.datasets.skeleton_layouts)
+layout = 'ntu25'
 
 train_sampler = dict(type='MultiModalSampleFrames', clip_len=clip_len,
                      num_clips=1, train_sampling='segment')
@@ -38,8 +38,7 @@ rgb_train = dict(
     transforms=[
         dict(type='Resize', scale=(-1, 256)),
         dict(type='RandomCrop', size=rgb_size),
-        dict(type='Flip', flip_ratio=0.5, left_kp=left_kp,
-             right_kp=right_kp), format_rgb
+        dict(type='Flip', flip_ratio=0.5, layout=layout), format_rgb
     ])
 rgb_test = dict(
     type='ModalityTransforms', modalities=('rgb', ), keypoint_modality='rgb',

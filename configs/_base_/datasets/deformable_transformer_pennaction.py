@@ -9,9 +9,9 @@
 #       --raw-root data/Penn_Action --out data/pennaction_annotations.pkl
 _base_ = './deformable_transformer_finegym.py'
 ann_file, num_classes = 'data/pennaction_annotations.pkl', 15
-left_kp, right_kp = [1, 3, 5, 7, 9, 11], [2, 4, 6, 8, 10, 12]
+layout = 'pennaction13'
 rgb_train = dict(_base_.rgb_train, transforms=[
-    t if t['type'] != 'Flip' else dict(t, left_kp=left_kp, right_kp=right_kp)
+    t if t['type'] != 'Flip' else dict(t, layout=layout)
     for t in _base_.rgb_train['transforms']])
 joints = dict(_base_.joints, max_persons=1)
 input_shape = dict(pose=(_base_.clip_len, 13, 3))  # 1 x 13 joints
