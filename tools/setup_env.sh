@@ -77,12 +77,22 @@ fi
 log "mmaction2 1.2.0, mmdet 3.3.0, decord, PyAV"
 "${PIP[@]}" -q mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0 av==18.1.0
 
+# mmpose declares chumpy (and xtcocotools, installed below), which it never
+# imports; pip then reports the "conflict" after each install. That report is
+# expected here: it is replaced by one line, anything else pip says is kept.
+expected_mmpose_conflicts() {
+    awk '/^ERROR: pip.s dependency resolver does not currently take/ {skip = 1; next}
+         skip && /^mmpose [0-9.]+ requires (chumpy|xtcocotools)/ {seen = 1; next}
+         {skip = 0; print}
+         END {if (seen) print "[setup_env] (expected) mmpose lists chumpy, which it never imports: not installed"}' >&2
+}
+
 log "mmpose 1.3.2 (without chumpy, which it never imports)"
 "${PIP[@]}" -q --no-deps mmpose==1.3.2
-"${PIP[@]}" -q json_tricks munkres scipy matplotlib pillow
+"${PIP[@]}" -q json_tricks munkres scipy matplotlib pillow 2>&1 | expected_mmpose_conflicts
 
 log "xtcocotools rebuilt against numpy 2"
-"${PIP[@]}" -q --no-build-isolation --no-binary xtcocotools xtcocotools
+"${PIP[@]}" -q --no-build-isolation --no-binary xtcocotools xtcocotools 2>&1 | expected_mmpose_conflicts
 
 log "mmar_ext (editable) and test requirements"
 "${PIP[@]}" -q --no-build-isolation -e "$ROOT"
