@@ -1,6 +1,9 @@
 """tools/analysis/leaderboard.py: per-modality clip shapes of the cost
-columns (EPAM-Net) and several runs (seeds) of one model. The single-run
-table is tested in test_analysis_tools.py."""
+columns (EPAM-Net), several runs (seeds) of one model, the clips/s column
+(--throughput) and its honesty about where each value was measured
+(--from-csv), CSV output, the accuracy-vs-GFLOPs figure and the errors on
+bad input. The single-run table is tested in test_analysis_tools.py."""
+import csv
 import pickle
 import sys
 
@@ -152,8 +155,8 @@ def test_per_class_top1_of_chosen_classes(tmp_path, capsys):
     """``--classes``: per-class top-1 (hand-counted), mean ± s over runs,
     named from ``--class-names``."""
     labels = [0, 0, 1, 1, 2, 2, 2, 2]
-    right = np.eye(3)[labels]
-    wrong = np.eye(3)[[0, 1, 1, 1, 0, 2, 2, 2]]  # class 0: 1/2, 2: 3/4
+    right = np.eye(12)[labels]  # the config's 12 classes
+    wrong = np.eye(12)[[0, 1, 1, 1, 0, 2, 2, 2]]  # class 0: 1/2, 2: 3/4
     runs = [write_dump(tmp_path / 'a.pkl', right, labels),
             write_dump(tmp_path / 'b.pkl', wrong, labels)]
     np.testing.assert_allclose(leaderboard.per_class_top1(
@@ -167,3 +170,243 @@ def test_per_class_top1_of_chosen_classes(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'Per-class top-1:\n\n| model | drink water | reading |\n' \
         '|---|---:|---:|\n| R | 75.0 ± 35.4 | 87.5 ± 17.7 |' in out
+
+
+# ---------------------------------------------------------------------------
+# --throughput, --csv, --from-csv, --scatter, --zoo
+# ---------------------------------------------------------------------------
+def other_run_csv(path, rows):
+    """A leaderboard CSV of another run (``rows``: name, host, device,
+    clips/s, num_classes)."""
+    records = []
+    for name, host, device, speed, classes in rows:
+        records.append(dict(
+            name=name, architecture='EPAM-Net',
+            config='configs/epam_net_synth.py', modalities='rgb+pose',
+            num_classes=classes, params=1234567, flops=int(3e9),
+            gflops='3.0000', clips_per_s=speed, clips_per_s_device=device,
+            clips_per_s_host=host,
+            clips_per_s_measured_at='2024-01-02T03:04:05+0000',
+            clips_per_s_settings='batch 1', top1=55.0, top1_std='',
+            top5=90.0, top5_std='', mean1=50.0, mean1_std='',
+            mean_delta=-3.5, mean_delta_std='', test_clips=10, runs=1,
+            dumps='x.pkl'))
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=leaderboard.CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(records)
+    return str(path)
+
+
+def test_throughput_csv_scatter_and_merged_rows_of_another_machine(
+        tmp_path, capsys):
+    """One model measured in this run (1 warm-up + 1 timed pass) next to a
+    row merged from another run's CSV, measured on another machine: the
+    column header names this run's device, the merged value is marked and
+    its note says it is not this run's machine. The CSV holds every row;
+    the scatter is a PNG."""
+    dump = dump_with_hits(tmp_path / 'r.pkl', 7)
+    other = other_run_csv(tmp_path / 'other.csv',
+                          [('EPAM', 'gpu-box', 'NVIDIA H100', 512.5, 12)])
+    out, table_csv, png = (tmp_path / n for n in ('b.md', 'b.csv', 'b.png'))
+    rows = leaderboard.main([
+        '--model', 'R', STF, dump, '--throughput', '--device', 'cpu',
+        '--iters', '1', '--warmup', '1', '--from-csv', other, '--zoo',
+        '--chance', '--out', str(out), '--csv', str(table_csv),
+        '--scatter', str(png)])
+    assert [r['name'] for r in rows] == ['R', 'EPAM']
+    speed = rows[0]['throughput']
+    assert speed['this_run'] and speed['clips_per_s'] > 0
+    assert speed['device'].startswith('CPU ')
+    text = out.read_text()
+    assert text.strip() in capsys.readouterr().out
+    lines = text.splitlines()
+    header = lines[0].split(' | ')
+    assert header[:6] == ['| model', 'architecture', 'config', 'modalities',
+                          'params', 'GFLOPs']
+    assert header[6] == f"clips/s ({speed['device']}, measured in this run)"
+    r_cells = lines[2].split(' | ')
+    assert r_cells[1:4] == ['SpaceTimeFusion', '`stfusion_synth_rgb.py`',
+                            'RGB']
+    assert float(r_cells[6]) > 0 and r_cells[7] == '70.0'
+    e_cells = lines[3].split(' | ')
+    assert e_cells[1] == 'EPAM-Net' and e_cells[3] == 'RGB + Pose'
+    assert e_cells[6] == '512.5 (a)'  # never unmarked in this run's column
+    assert lines[4].startswith('| chance |')
+    assert len({line.count('|') for line in lines[:5]}) == 1
+    notes = '\n'.join(lines[5:])
+    assert f"host {speed['host']}" in notes
+    assert ('(a) clips/s from ' + other + ': measured on NVIDIA H100, host '
+            'gpu-box') in notes and 'NOT this run\'s machine' in notes
+    with open(table_csv, newline='') as f:
+        records = list(csv.DictReader(f))
+    assert [r['name'] for r in records] == ['R', 'EPAM']
+    assert float(records[0]['clips_per_s']) > 0
+    assert records[0]['clips_per_s_device'] == speed['device']
+    assert records[0]['clips_per_s_host'] == speed['host']
+    assert float(records[0]['top1']) == pytest.approx(70.0)
+    assert int(records[0]['num_classes']) == 12
+    assert records[0]['modalities'] == 'rgb'
+    assert records[1]['clips_per_s_host'] == 'gpu-box'
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert not list(tmp_path.glob('*.tmp'))
+
+
+def test_csv_round_trip():
+    rows = [dict(name='R', config=STF, params=17_490_000, flops=2.5e9,
+                 top1=.5, top5=.75, mean1=.5, top1_std=.1, top5_std=.05,
+                 mean1_std=.1, clips=4, runs=3, mean_delta=-12.4,
+                 mean_delta_std=1.5, architecture='SpaceTimeFusion',
+                 modalities=('rgb', ), num_classes=12, dumps=['a', 'b', 'c'],
+                 throughput=dict(clips_per_s=42.0, device='CPU x', host='h',
+                                 measured_at='t', settings='s',
+                                 this_run=True))]
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        leaderboard.write_csv(rows, tmp + '/t.csv')
+        back = leaderboard.read_csv_rows(tmp + '/t.csv')[0]
+    for key in ('name', 'config', 'params', 'flops', 'clips', 'runs',
+                'architecture', 'modalities', 'num_classes', 'dumps'):
+        assert back[key] == rows[0][key], key
+    for key in ('top1', 'top5', 'mean1', 'top1_std', 'mean_delta',
+                'mean_delta_std'):
+        assert back[key] == pytest.approx(rows[0][key]), key
+    assert back['throughput']['clips_per_s'] == 42.0
+    assert not back['throughput']['this_run']  # another run, once read back
+    assert back['source'].endswith('t.csv')
+
+
+def speed_row(name, speed, device='GPU A', host='h1', at='t1',
+              this_run=False):
+    return dict(name=name, throughput=dict(
+        clips_per_s=speed, device=device, host=host, measured_at=at,
+        settings='batch 1', this_run=this_run, source='old.csv'))
+
+
+def test_clips_per_s_of_other_runs_are_never_shown_as_this_runs():
+    here = speed_row('A', 10.0, this_run=True)
+    # the same machine, another run: marked all the same
+    header, cells, notes = leaderboard.throughput_column(
+        [here, speed_row('B', 20.0, at='t0')])
+    assert header == 'clips/s (GPU A, measured in this run)'
+    assert cells == {'A': '10.0', 'B': '20.0 (a)'}
+    assert 'the same device and host as this run' in notes[1]
+    # only rows of one other run: the header says so
+    header, cells, notes = leaderboard.throughput_column(
+        [dict(name='X'), speed_row('B', 2.5)])
+    assert header == 'clips/s (GPU A, measured in another run)'
+    assert cells == {'B': '2.50'} and 'not in this run' in notes[0]
+    # two other runs (machines): every value marked with its run
+    header, cells, notes = leaderboard.throughput_column(
+        [speed_row('B', 20.0), speed_row('C', 30.0, device='CPU z',
+                                         host='h2', at='t2')])
+    assert 'measured in this run' not in header
+    assert cells == {'B': '20.0 (a)', 'C': '30.0 (b)'}
+    assert 'CPU z, host h2' in notes[1]
+    assert leaderboard.throughput_column([dict(name='X')]) is None
+
+
+def test_note_when_rows_were_tested_on_different_clips():
+    rows = [dict(name='A', clips=10, labels_key=1),
+            dict(name='B', clips=10, labels_key=1),
+            dict(name='C', clips=8, labels_key=2)]
+    notes = leaderboard.table_notes(rows)
+    assert notes == ['Note: these rows were not tested on the same clips '
+                     '(A, B: 10 clips; C: 8 clips): their accuracies do not '
+                     'compare.']
+    assert leaderboard.table_notes(rows[:2]) == []
+
+
+# ---------------------------------------------------------------------------
+# bad input: clear errors naming the file (before any model is built)
+# ---------------------------------------------------------------------------
+def test_dump_of_another_config_or_dataset(tmp_path):
+    ntu = dump_with_hits(tmp_path / 'ntu60.pkl', 3, num_classes=60)
+    with pytest.raises(leaderboard.BadInput) as e:
+        leaderboard.main(['--model', 'R', STF, ntu])
+    assert 'ntu60.pkl has scores of 60 classes' in str(e.value)
+    assert f'config {STF} has 12' in str(e.value)
+    labels = [0, 1, 15]  # 12 scores, a label of another dataset
+    other = write_dump(tmp_path / 'other.pkl', np.eye(12)[[0, 1, 2]], labels)
+    with pytest.raises(leaderboard.BadInput, match='other.pkl has label 15'):
+        leaderboard.main(['--model', 'R', STF, other])
+
+
+def test_tsmf_dump_with_several_scores_is_read_by_its_pred_score(tmp_path):
+    path = tmp_path / 'tsmf.pkl'
+    s = np.eye(12)[[0, 1, 2]]
+    with open(path, 'wb') as f:
+        pickle.dump([dict(pred_score=torch.tensor(p),
+                          teacher_score=torch.tensor(p),
+                          student_score=torch.tensor(p),
+                          gt_label=torch.tensor(y))
+                     for p, y in zip(s, [0, 1, 2])], f)
+    assert leaderboard.config_num_classes('configs/tsmf_synth.py') == 12
+    runs = [(str(path), *leaderboard.load_dump(path, with_ids=True))]
+    leaderboard.check_dumps('T', 'configs/tsmf_synth.py', 12, runs)
+    with pytest.raises(leaderboard.BadInput, match='tsmf.pkl has scores of '
+                       '12 classes, its config c.py has 60'):
+        leaderboard.check_dumps('T', 'c.py', 60, runs)
+
+
+def test_runs_of_one_name_with_other_classes_or_clips(tmp_path):
+    a = dump_with_hits(tmp_path / 'a.pkl', 3)
+    b60 = dump_with_hits(tmp_path / 'b60.pkl', 3, num_classes=60)
+    with pytest.raises(leaderboard.BadInput,
+                       match='b60.pkl has 60 classes, .*a.pkl'):
+        leaderboard.main(['--model', 'R', STF, a, '--model', 'R', STF, b60])
+    # the same number of clips, other labels: another test set
+    shifted = write_dump(tmp_path / 'shifted.pkl', np.eye(12)[:10],
+                         [(i + 1) % 12 for i in range(10)])
+    with pytest.raises(leaderboard.BadInput,
+                       match='same order: .*shifted.pkl and .*a.pkl differ '
+                       'at clip 0'):
+        leaderboard.main(['--model', 'R', STF, a, '--model', 'R', STF,
+                          shifted])
+    # the same labels, other sample ids (when the dumps hold them)
+    ids = []
+    for n, offset in (('i.pkl', 0), ('j.pkl', 5)):
+        with open(tmp_path / n, 'wb') as f:
+            pickle.dump([dict(pred_score=torch.tensor(np.eye(12)[0]),
+                              gt_label=torch.tensor(0),
+                              frame_dir=f'S001C001P00{k + offset}')
+                         for k in range(3)], f)
+        ids.append(str(tmp_path / n))
+    with pytest.raises(leaderboard.BadInput, match='j.pkl and .*i.pkl '
+                       'differ at clip 0'):
+        leaderboard.main(['--model', 'R', STF, ids[0], '--model', 'R', STF,
+                          ids[1]])
+
+
+def test_missing_files_are_named(tmp_path, capsys):
+    a = dump_with_hits(tmp_path / 'a.pkl', 3)
+    absent = str(tmp_path / 'absent_report.csv')
+    with pytest.raises(SystemExit):
+        leaderboard.main(['--model', 'R', STF, a, '--robustness', 'R',
+                          absent])
+    assert f'--robustness R: no report file {absent}' in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        leaderboard.main(['--model', 'R', STF, str(tmp_path / 'no.pkl')])
+    assert f"no dump file {tmp_path / 'no.pkl'}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        leaderboard.main(['--model', 'R', 'configs/nope.py', a])
+    assert 'no config file configs/nope.py' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        leaderboard.main(['--from-csv', str(tmp_path / 'old.csv')])
+    assert 'old.csv' in capsys.readouterr().err
+
+
+def test_merged_csv_errors(tmp_path):
+    bad = tmp_path / 'bad.csv'
+    bad.write_text('model,top1\nR,50\n')
+    with pytest.raises(leaderboard.BadInput, match='bad.csv: not a '
+                       'leaderboard CSV'):
+        leaderboard.main(['--from-csv', str(bad)])
+    two = other_run_csv(tmp_path / 'two.csv', [('A', 'h', 'd', 1.0, 12),
+                                                 ('B', 'h', 'd', 1.0, 60)])
+    with pytest.raises(leaderboard.BadInput,
+                       match='different class counts \\[12, 60\\]'):
+        leaderboard.main(['--from-csv', two, '--chance'])
+    with pytest.raises(leaderboard.BadInput, match='row A is also'):
+        leaderboard.main(['--from-csv', two, '--from-csv', two])

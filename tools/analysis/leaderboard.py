@@ -3,7 +3,9 @@
     python tools/analysis/leaderboard.py \\
         --model R  configs/stfusion_synth_rgb.py        work_dirs/r/dump.pkl \\
         --model R+D configs/stfusion_synth_rgb-depth_sum.py work_dirs/rd/dump.pkl \\
-        [--out leaderboard.md] [--chance]
+        [--out leaderboard.md] [--csv leaderboard.csv] [--chance] [--zoo] \\
+        [--throughput [--device cuda] [--iters 10] [--warmup 2]] \\
+        [--scatter accuracy_vs_gflops.png] [--from-csv earlier.csv]
 
 For each model: top-1, top-5 and mean class accuracy computed with
 MMAction2's own metric functions (the same numbers ``AccMetric`` logs), the
@@ -13,7 +15,36 @@ count: each modality's clip is the config's ``clip_len`` x ``crop_size``²,
 either an int for all modalities or a ``{modality: value}`` dict --
 EPAM-Net: RGB 16 x 224², pose 48 x 56², channels from each encoder's
 ``in_channels``), and the number of test clips. Prints a Markdown table
-(MMAction2 model-zoo style).
+(MMAction2 model-zoo style); ``--out`` also writes it to a file, ``--csv``
+writes every row (with more digits, the architecture, modalities, class
+count and where its clips/s were measured) as CSV.
+
+``--zoo`` adds the model-zoo columns ``architecture`` (the collection of
+``configs/metafiles/<prefix>.yml`` whose prefix starts the config's name,
+e.g. SpaceTimeFusion, TSMF; else the model type) and ``modalities`` (the
+config's ``modalities``) after the config.
+
+Inference speed (``--throughput``): every model is built from its config
+on this machine (random weights: the speed does not depend on them) and
+``--iters`` forward passes (``tensor`` mode, through the head) of one test
+clip -- the clip the GFLOPs are counted on, batch 1 -- are timed after
+``--warmup`` passes; the ``clips/s`` column (after GFLOPs) is one clip over
+the median pass time, and its header names the device (GPU name, or CPU
+name and torch threads) and says it was measured in this run: all rows of
+one run are measured in turn by the same process, so they compare. A note
+under the table gives the host and the settings.
+
+Merging an earlier table (``--from-csv OLD.csv``, a ``--csv`` of another
+run): its rows are added after the ``--model`` rows (a NAME in both is an
+error). Their clips/s were measured in another run, maybe on another
+machine: they are never shown as if measured in this run -- each such
+value is marked ``(a)``, ``(b)``, ... with a note naming its device, host,
+time and whether that is this run's machine.
+
+Figures: ``--scatter OUT.png``: top-1 (%) against GFLOPs per test clip, one
+labelled point per row (error bar: the runs' sample std; colour: the
+architecture; log GFLOPs axis when they span 10x or more); ``--heatmap``
+(below). Both are written atomically (matplotlib, Agg).
 
 Several runs of one model (e.g. one per training seed): give ``--model``
 once per run with the same NAME and CONFIG and each run's DUMP::
@@ -26,9 +57,19 @@ The model then has one row (where its NAME first appears): each accuracy as
 ``mean ± s`` over the runs (``s``: sample standard deviation, n - 1 in the
 denominator), parameters and GFLOPs counted once, and a ``runs`` column
 (``n=3``; ``n=1`` for single-run models) added to the table. All runs of a
-model must have the same config and the same number of test clips. With
-one dump for every NAME the table is the single-run table (no ``runs``
-column).
+model must have the same config and the same test clips (number, labels in
+order, and sample ids where the dumps hold them). With one dump for every
+NAME the table is the single-run table (no ``runs`` column).
+
+Checks of the input (errors name the file): each dump's scores must have
+the config's class count (``model.cls_head.num_classes``; the dump's
+``pred_score``, which TSMF's recognizer sets to the score its
+``test_cfg.score`` selects) and labels in its range -- else the dump is of
+another config or dataset; the runs of one NAME must have the same class
+count and test clips; every dump, config and ``--robustness`` report must
+exist. Rows of different names tested on different clips get a note under
+the table (their accuracies do not compare). The config's test set itself
+is not read: scripts point it elsewhere with ``--cfg-options``.
 
 Per-class top-1 of chosen classes (e.g. TSMF's appearance pairs, which the
 skeleton cannot tell apart): ``--classes 2 3 8 9`` (0-based labels) adds a
@@ -53,21 +94,37 @@ sets and larger subsets first), blank where a model was not tested with a
 subset (``mmar_ext.evaluation.plot_robustness_heatmap``).
 """
 import argparse
+import csv
+import glob
 import os
 import os.path as osp
 import pickle
+import platform
+import socket
 import sys
+import time
 
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import complexity  # noqa: E402  (tools/analysis/complexity.py)
 
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: Keys of a dump's results that identify its samples (compared between the
+#: runs of one model when the dumps hold them).
+SAMPLE_ID_KEYS = ('sample_idx', 'frame_dir', 'filename', 'video_id',
+                  'sample_name')
 
-def load_dump(path, key='pred_score'):
+
+class BadInput(ValueError):
+    """An input file that does not fit the others (the message names it)."""
+
+
+def load_dump(path, key='pred_score', with_ids=False):
     """Scores [N, K] (``key`` of each result, e.g. TSMF's
     ``student_score``) and labels [N] from an MMAction2 ``--dump``
-    pickle."""
+    pickle; with ``with_ids``, also the samples' ids (the first of
+    :data:`SAMPLE_ID_KEYS` that every result holds, else None)."""
     with open(path, 'rb') as f:
         results = pickle.load(f)
     if not results:
@@ -76,11 +133,22 @@ def load_dump(path, key='pred_score'):
     if missing:
         raise KeyError(f'{path}: result {missing[0]} has no {key!r} '
                        f'(it has {sorted(results[missing[0]])})')
-    scores = np.stack([np.asarray(r[key], dtype=np.float64)
+    lengths = {np.asarray(r[key]).size for r in results}
+    if len(lengths) != 1:
+        raise BadInput(f'{path}: the results\' {key} have different lengths '
+                       f'{sorted(lengths)}')
+    scores = np.stack([np.asarray(r[key], dtype=np.float64).reshape(-1)
                        for r in results])
     labels = np.array([int(np.asarray(r['gt_label']).reshape(-1)[0])
                        for r in results])
-    return scores, labels
+    if not with_ids:
+        return scores, labels
+    ids = None
+    for id_key in SAMPLE_ID_KEYS:
+        if all(id_key in r for r in results):
+            ids = [str(np.asarray(r[id_key]).tolist()) for r in results]
+            break
+    return scores, labels, ids
 
 
 def accuracy_row(scores, labels):
@@ -91,17 +159,189 @@ def accuracy_row(scores, labels):
                 mean1=mean_class_accuracy(scores, labels), clips=len(labels))
 
 
+def _build(config):
+    """The config's model and its test clip shapes (as
+    :func:`model_cost`)."""
+    model = complexity.build_model(config)
+    shapes = complexity.input_shapes(
+        model, *complexity.clip_shape(config),
+        complexity.config_input_shapes(config))
+    return model, shapes
+
+
 def model_cost(config):
     """``(trainable parameters, FLOPs per test clip)`` of a config's
     model; the clip of each modality from the config's ``clip_len`` /
     ``crop_size`` (ints or ``{modality: value}`` dicts,
     :func:`complexity.input_shapes`)."""
-    model = complexity.build_model(config)
+    model, shapes = _build(config)
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    shapes = complexity.input_shapes(
-        model, *complexity.clip_shape(config),
-        complexity.config_input_shapes(config))
     return params, complexity.count_flops(model, shapes=shapes)
+
+
+# ---------------------------------------------------------------------------
+# inference speed
+# ---------------------------------------------------------------------------
+def measure_throughput(model, shapes, device='cpu', iters=10, warmup=2,
+                       batch=1):
+    """Clips/s of ``model``: ``batch`` over the median time of ``iters``
+    forward passes (``tensor`` mode, through the head when the model has
+    one) of ``batch`` clips of ``shapes`` (:func:`complexity.input_shapes`)
+    on ``device``, after ``warmup`` passes."""
+    import torch
+    if iters < 1 or warmup < 0:
+        raise ValueError(f'iters must be >= 1 and warmup >= 0, got {iters}, '
+                         f'{warmup}')
+    model = model.to(device).eval()
+    inputs = complexity.dummy_inputs(model, batch, None, None, device, shapes)
+    forward = complexity.TensorForward(model, complexity._stage(model))
+    cuda = str(device).startswith('cuda')
+    times = []
+    with torch.no_grad():
+        for _ in range(warmup):
+            forward(inputs)
+        if cuda:
+            torch.cuda.synchronize(device)
+        for _ in range(iters):
+            start = time.perf_counter()
+            forward(inputs)
+            if cuda:
+                torch.cuda.synchronize(device)
+            times.append(time.perf_counter() - start)
+    return batch / float(np.median(times))
+
+
+def _cpu_name():
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.partition(':')[2].strip()
+    except OSError:  # pragma: no cover (not Linux)
+        pass
+    return platform.processor() or platform.machine() or 'unknown CPU'
+
+
+def device_name(device):
+    """The device in words: the GPU's name, or the CPU's and the number of
+    torch threads."""
+    import torch
+    if str(device).startswith('cuda'):
+        return torch.cuda.get_device_name(torch.device(device))
+    threads = torch.get_num_threads()
+    return (f'CPU {_cpu_name()}, {threads} thread'
+            + ('' if threads == 1 else 's'))
+
+
+def this_machine(device, iters, warmup):
+    """Where and how this run measures: ``dict(device, host, measured_at,
+    settings)`` (``measured_at`` identifies the run)."""
+    import torch
+    return dict(device=device_name(device), host=socket.gethostname(),
+                measured_at=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+                settings=f'batch 1, median of {iters} timed passes after '
+                f'{warmup} warm-up, torch {torch.__version__}')
+
+
+# ---------------------------------------------------------------------------
+# per-config facts
+# ---------------------------------------------------------------------------
+def config_num_classes(cfg):
+    """The class count of a config's model (``model.cls_head.num_classes``,
+    else ``model.num_classes`` or ``num_classes``), or None."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(cfg) if isinstance(cfg, str) else cfg
+    head = cfg.model.get('cls_head') or {}
+    for value in (head.get('num_classes'), cfg.model.get('num_classes'),
+                  cfg.get('num_classes')):
+        if value is not None:
+            return int(value)
+    return None
+
+
+_ARCHITECTURES = None
+
+
+def architecture(config, model_type=None):
+    """The collection of ``configs/metafiles/<prefix>.yml`` whose prefix
+    starts the config's file name (``stfusion_synth_rgb.py`` ->
+    ``SpaceTimeFusion``), else ``model_type``."""
+    global _ARCHITECTURES
+    if _ARCHITECTURES is None:
+        import yaml
+        _ARCHITECTURES = {}
+        for path in sorted(glob.glob(osp.join(ROOT, 'configs', 'metafiles',
+                                              '*.yml'))):
+            with open(path) as f:
+                collections = (yaml.safe_load(f) or {}).get('Collections')
+            if collections:
+                prefix = osp.splitext(osp.basename(path))[0]
+                _ARCHITECTURES[prefix] = collections[0]['Name']
+    stem = osp.basename(config)
+    for prefix in sorted(_ARCHITECTURES, key=len, reverse=True):
+        if stem.startswith(prefix + '_'):
+            return _ARCHITECTURES[prefix]
+    return model_type or ''
+
+
+MODALITY_NAMES = dict(rgb='RGB', depth='Depth', ir='IR', pose='Pose',
+                      skeleton='Skeleton')
+
+
+def _modalities_text(modalities):
+    return ' + '.join(MODALITY_NAMES.get(m, m) for m in modalities)
+
+
+def config_facts(config):
+    """``dict(cfg, num_classes, modalities, architecture)`` of a config."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    modalities = tuple(cfg.get('modalities') or ())
+    return dict(cfg=cfg, num_classes=config_num_classes(cfg),
+                modalities=modalities,
+                architecture=architecture(config, cfg.model.get('type')))
+
+
+# ---------------------------------------------------------------------------
+# checks of the dumps
+# ---------------------------------------------------------------------------
+def check_dumps(name, config, num_classes, dumps):
+    """The loaded dumps of model ``name`` (``[(path, scores, labels, ids)]``)
+    against each other and the config's class count ``num_classes``:
+    :class:`BadInput` naming the file(s) when they do not fit."""
+    path0, scores0, labels0, ids0 = dumps[0]
+    for path, scores, labels, ids in dumps[1:]:
+        if scores.shape[1] != scores0.shape[1]:
+            raise BadInput(
+                f'--model {name}: {path} has {scores.shape[1]} classes, '
+                f'{path0} (a run of the same model) {scores0.shape[1]}')
+    for path, scores, labels, _ in dumps:
+        if num_classes is not None and scores.shape[1] != num_classes:
+            raise BadInput(
+                f'--model {name}: {path} has scores of {scores.shape[1]} '
+                f'classes, its config {config} has {num_classes} '
+                '(model.cls_head.num_classes): a dump of another config?')
+        bad = labels[(labels < 0) | (labels >= scores.shape[1])]
+        if bad.size:
+            raise BadInput(
+                f'--model {name}: {path} has label {int(bad[0])}, outside '
+                f'the {scores.shape[1]} classes of {config}: samples of '
+                'another dataset?')
+    for path, scores, labels, ids in dumps[1:]:
+        if len(labels) != len(labels0):
+            raise BadInput(
+                f'--model {name}: the runs of one model must have the same '
+                f'test clips, got {len(labels0)} in {path0} and '
+                f'{len(labels)} in {path}')
+        if not np.array_equal(labels, labels0) or (
+                ids is not None and ids0 is not None and ids != ids0):
+            first = int(np.flatnonzero(labels != labels0)[0]) \
+                if not np.array_equal(labels, labels0) else next(
+                    i for i, (a, b) in enumerate(zip(ids, ids0)) if a != b)
+            raise BadInput(
+                f'--model {name}: the runs of one model must have the same '
+                f'test clips in the same order: {path} and {path0} differ '
+                f'at clip {first}')
 
 
 METRICS = ('top1', 'top5', 'mean1')
@@ -122,6 +362,8 @@ def format_per_class(rows, classes, names=None):
     lines = ['| model | ' + ' | '.join(heads) + ' |',
              '|---|' + '---:|' * len(classes)]
     for r in rows:
+        if 'per_class' not in r:  # a row of --from-csv
+            continue
         runs = np.asarray(r['per_class'])
         cells = []
         for values in runs.T:
@@ -150,8 +392,11 @@ def runs_row(accuracy_rows):
     return row
 
 
+# ---------------------------------------------------------------------------
+# the Markdown table
+# ---------------------------------------------------------------------------
 def _acc(row, key):
-    if row.get('runs', 1) > 1:
+    if row.get('runs', 1) > 1 and row.get(f'{key}_std') is not None:
         return f"{100 * row[key]:.1f} ± {100 * row[f'{key}_std']:.1f}"
     return f'{100 * row[key]:.1f}'
 
@@ -164,31 +409,322 @@ def _mean_delta(row):
     return f'{mean:+.1f}' + ('' if std is None else f' ± {std:.1f}')
 
 
-def format_table(rows, chance=None):
-    """The Markdown leaderboard; a ``mean Δ`` column (after the mean class
-    accuracy) when any row has a ``mean_delta`` key (%p, from
-    ``--robustness``), a ``runs`` column when a model has several runs."""
+def _speed(value):
+    return f'{value:.1f}' if value >= 10 else f'{value:.2f}'
+
+
+def _same_machine(a, b):
+    return a['device'] == b['device'] and a['host'] == b['host']
+
+
+def throughput_column(rows):
+    """``(header, {row name: cell}, notes)`` of the clips/s column, or None
+    when no row has clips/s. The rows measured in this run (``throughput``
+    with ``this_run``) share the header (device, "measured in this run");
+    every value of another run (a ``--from-csv`` row) is marked with a
+    letter whose note says where and when it was measured."""
+    measured = [r for r in rows if r.get('throughput')]
+    if not measured:
+        return None
+    here = next((r['throughput'] for r in measured
+                 if r['throughput'].get('this_run')), None)
+    others = []  # distinct measuring runs other than this one, in order
+    for r in measured:
+        t = r['throughput']
+        key = (t['device'], t['host'], t.get('measured_at'))
+        if not t.get('this_run') and key not in others:
+            others.append(key)
+    cells, notes = {}, []
+    if here is not None:
+        header = f"clips/s ({here['device']}, measured in this run)"
+        notes.append(
+            f"clips/s: {here['settings']}, one test clip per modality (the "
+            f"clip of the GFLOPs column), on {here['device']}, host "
+            f"{here['host']}; "
+            + ('the rows without a letter were' if others else 'every row '
+               'was')
+            + ' measured in this run by this process, one after the other, '
+            'with random weights (the speed does not depend on them).')
+    elif len(others) == 1:
+        device, host, at = others[0]
+        header = f'clips/s ({device}, measured in another run)'
+        src = measured[0]['throughput']
+        notes.append(f'clips/s: measured on {device}, host {host}, at {at} '
+                     f"(from {src.get('source', 'another run')}), not in "
+                     'this run.')
+    else:
+        header = 'clips/s (see notes: measured in other runs)'
+    letters = {}
+    if here is not None or len(others) > 1:
+        for i, key in enumerate(others):
+            letter = chr(ord('a') + i) if i < 26 else f'z{i}'
+            letters[key] = letter
+            device, host, at = key
+            src = next(r['throughput'].get('source', 'another run')
+                       for r in measured
+                       if (r['throughput']['device'], r['throughput']['host'],
+                           r['throughput'].get('measured_at')) == key)
+            same = here is not None and _same_machine(
+                here, dict(device=device, host=host))
+            where = ('the same device and host as this run\'s column, but '
+                     'another run' if same else
+                     'NOT this run\'s machine: not comparable with the '
+                     'rows measured in this run' if here is not None else
+                     'another run')
+            notes.append(f'({letter}) clips/s from {src}: measured on '
+                         f'{device}, host {host}, at {at} -- {where}.')
+    for r in measured:
+        t = r['throughput']
+        cell = _speed(t['clips_per_s'])
+        key = (t['device'], t['host'], t.get('measured_at'))
+        if not t.get('this_run') and key in letters:
+            cell += f' ({letters[key]})'
+        cells[r['name']] = cell
+    return header, cells, notes
+
+
+def table_columns(rows, zoo=False):
+    """``[(header, alignment, cell(row))]`` of the leaderboard."""
     runs = any(r.get('runs', 1) > 1 for r in rows)
     robust = any('mean_delta' in r for r in rows)
-    lines = ['| model | config | params | GFLOPs | top-1 | top-5 | '
-             'mean class acc. |' + (' mean Δ |' if robust else '')
-             + ' test clips |' + (' runs |' if runs else ''),
-             '|---|---|---:|---:|---:|---:|---:|---:|'
-             + ('---:|' if robust else '') + ('---:|' if runs else '')]
+    speed = throughput_column(rows)
+    cols = [('model', '---', lambda r: r['name'])]
+    if zoo:
+        cols.append(('architecture', '---',
+                     lambda r: r.get('architecture') or ''))
+    cols.append(('config', '---',
+                 lambda r: f"`{osp.basename(r['config'])}`"))
+    if zoo:
+        cols.append(('modalities', '---',
+                     lambda r: _modalities_text(r.get('modalities') or ())))
+    cols += [('params', '---:', lambda r: f"{r['params'] / 1e6:.2f}M"),
+             ('GFLOPs', '---:', lambda r: f"{r['flops'] / 1e9:.2f}")]
+    if speed:
+        cols.append((speed[0], '---:',
+                     lambda r, cells=speed[1]: cells.get(r['name'], '')))
+    cols += [('top-1', '---:', lambda r: _acc(r, 'top1')),
+             ('top-5', '---:', lambda r: _acc(r, 'top5')),
+             ('mean class acc.', '---:', lambda r: _acc(r, 'mean1'))]
+    if robust:
+        cols.append(('mean Δ', '---:', _mean_delta))
+    cols.append(('test clips', '---:', lambda r: f"{r['clips']}"))
+    if runs:
+        cols.append(('runs', '---:', lambda r: f"n={r.get('runs', 1)}"))
+    return cols
+
+
+def format_table(rows, chance=None, zoo=False):
+    """The Markdown leaderboard; a ``mean Δ`` column (after the mean class
+    accuracy) when any row has a ``mean_delta`` key (%p, from
+    ``--robustness``), a ``runs`` column when a model has several runs, a
+    clips/s column (after GFLOPs, :func:`throughput_column`) when any row
+    has ``throughput``, ``architecture`` and ``modalities`` with ``zoo``.
+    """
+    cols = table_columns(rows, zoo)
+    lines = ['| ' + ' | '.join(h for h, _, _ in cols) + ' |',
+             '|' + ''.join(f'{a}|' for _, a, _ in cols)]
     for r in rows:
-        lines.append(
-            f"| {r['name']} | `{osp.basename(r['config'])}` | "
-            f"{r['params'] / 1e6:.2f}M | {r['flops'] / 1e9:.2f} | "
-            f"{_acc(r, 'top1')} | {_acc(r, 'top5')} | "
-            f"{_acc(r, 'mean1')} |"
-            + (f' {_mean_delta(r)} |' if robust else '')
-            + f" {r['clips']} |"
-            + (f" n={r.get('runs', 1)} |" if runs else ''))
+        lines.append('| ' + ' | '.join(cell(r) for _, _, cell in cols)
+                     + ' |')
     if chance is not None:
-        lines.append(f'| chance | | | | {100 * chance:.1f} | | '
-                     f'{100 * chance:.1f} |' + (' |' if robust else '')
-                     + ' |' + (' |' if runs else ''))
+        cells = [f'{100 * chance:.1f}' if h in ('top-1', 'mean class acc.')
+                 else '' for h, _, _ in cols[1:]]
+        lines.append('| chance |' + ''.join(f' {c} |' if c else ' |'
+                                            for c in cells))
     return '\n'.join(lines)
+
+
+def table_notes(rows):
+    """Notes under the table: where the clips/s were measured, and rows
+    tested on different clips."""
+    speed = throughput_column(rows)
+    notes = list(speed[2]) if speed else []
+    groups = {}
+    for r in rows:
+        if r.get('labels_key') is not None:
+            groups.setdefault(r['labels_key'], []).append(r)
+    if len(groups) > 1:
+        parts = ['; '.join(
+            f"{', '.join(r['name'] for r in group)}: "
+            f"{group[0]['clips']} clips" for group in groups.values())]
+        notes.append('Note: these rows were not tested on the same clips ('
+                     + parts[0] + '): their accuracies do not compare.')
+    if any(r.get('source') for r in rows):
+        sources = sorted({r['source'] for r in rows if r.get('source')})
+        merged = [r['name'] for r in rows if r.get('source')]
+        notes.append(('Rows ' if len(merged) > 1 else 'Row ')
+                     + ', '.join(merged)
+                     + (' are' if len(merged) > 1 else ' is')
+                     + ' from ' + ', '.join(sources) + ' (--from-csv).')
+    return notes
+
+
+# ---------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------
+CSV_FIELDS = (
+    'name', 'architecture', 'config', 'modalities', 'num_classes', 'params',
+    'flops', 'gflops', 'clips_per_s', 'clips_per_s_device',
+    'clips_per_s_host', 'clips_per_s_measured_at', 'clips_per_s_settings',
+    'top1', 'top1_std', 'top5', 'top5_std', 'mean1', 'mean1_std',
+    'mean_delta', 'mean_delta_std', 'test_clips', 'runs', 'dumps')
+#: Columns a ``--from-csv`` file must have.
+CSV_REQUIRED = ('name', 'config', 'params', 'flops', 'top1', 'top5', 'mean1',
+                'test_clips')
+
+
+def _num(value, digits=8):
+    return '' if value is None else repr(round(float(value), digits))
+
+
+def csv_records(rows):
+    """The rows as CSV records (:data:`CSV_FIELDS`; accuracies in %, mean Δ
+    in %p, blank where unknown)."""
+    records = []
+    for r in rows:
+        t = r.get('throughput') or {}
+        rec = dict(
+            name=r['name'], architecture=r.get('architecture') or '',
+            config=r['config'], modalities='+'.join(r.get('modalities') or ()),
+            num_classes='' if r.get('num_classes') is None
+            else int(r['num_classes']),
+            params=int(r['params']), flops=int(r['flops']),
+            gflops=f"{r['flops'] / 1e9:.4f}",
+            clips_per_s=_num(t.get('clips_per_s'), 3),
+            clips_per_s_device=t.get('device', ''),
+            clips_per_s_host=t.get('host', ''),
+            clips_per_s_measured_at=t.get('measured_at', ''),
+            clips_per_s_settings=t.get('settings', ''),
+            mean_delta=_num(r.get('mean_delta')),
+            mean_delta_std=_num(r.get('mean_delta_std')),
+            test_clips=int(r['clips']), runs=int(r.get('runs', 1)),
+            dumps=';'.join(r.get('dumps') or ()))
+        for key in METRICS:
+            rec[key] = _num(100 * r[key])
+            std = r.get(f'{key}_std')
+            rec[f'{key}_std'] = _num(None if std is None else 100 * std)
+        records.append(rec)
+    return records
+
+
+def write_csv(rows, path):
+    """Write :func:`csv_records` to ``path`` (atomically)."""
+    tmp = path + '.tmp'
+    with open(tmp, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(csv_records(rows))
+    os.replace(tmp, path)
+
+
+def read_csv_rows(path):
+    """The rows of a :func:`write_csv` file (another run's leaderboard):
+    their clips/s (if any) tagged with the file as ``source``."""
+    with open(path, newline='') as f:
+        reader = csv.DictReader(f)
+        fields = tuple(reader.fieldnames or ())
+        missing = [k for k in CSV_REQUIRED if k not in fields]
+        if missing:
+            raise BadInput(f'--from-csv {path}: not a leaderboard CSV (no '
+                           f'column {", ".join(missing)}; it has {fields})')
+        records = list(reader)
+
+    def num(rec, key, scale=1.0, cast=float):
+        value = (rec.get(key) or '').strip()
+        return None if value == '' else cast(float(value) * scale)
+
+    rows = []
+    for i, rec in enumerate(records, start=2):
+        try:
+            row = dict(
+                name=rec['name'], config=rec['config'],
+                architecture=rec.get('architecture') or '',
+                modalities=tuple(m for m in (rec.get('modalities') or '')
+                                 .split('+') if m),
+                num_classes=num(rec, 'num_classes', cast=int),
+                params=num(rec, 'params', cast=int),
+                flops=num(rec, 'flops', cast=int),
+                clips=num(rec, 'test_clips', cast=int),
+                runs=num(rec, 'runs', cast=int) or 1,
+                mean_delta=num(rec, 'mean_delta'),
+                mean_delta_std=num(rec, 'mean_delta_std'),
+                dumps=[d for d in (rec.get('dumps') or '').split(';') if d],
+                source=path)
+            for key in METRICS:
+                row[key] = num(rec, key, 0.01)
+                row[f'{key}_std'] = num(rec, f'{key}_std', 0.01)
+        except ValueError as e:
+            raise BadInput(f'--from-csv {path}, line {i}: {e}') from None
+        if None in (row['params'], row['flops'], row['clips'], row['top1'],
+                    row['top5'], row['mean1']):
+            raise BadInput(f'--from-csv {path}, line {i}: a required value '
+                           f'({", ".join(CSV_REQUIRED)}) is blank')
+        if row['mean_delta'] is None:
+            del row['mean_delta']
+        speed = num(rec, 'clips_per_s')
+        if speed is not None:
+            row['throughput'] = dict(
+                clips_per_s=speed,
+                device=rec.get('clips_per_s_device') or 'unknown device',
+                host=rec.get('clips_per_s_host') or 'unknown host',
+                measured_at=rec.get('clips_per_s_measured_at') or 'unknown',
+                settings=rec.get('clips_per_s_settings') or '',
+                source=path, this_run=False)
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# accuracy against GFLOPs
+# ---------------------------------------------------------------------------
+def plot_accuracy_vs_flops(rows, path, chance=None, dpi=100):
+    """Top-1 (%) against GFLOPs per test clip, one labelled point per row
+    (error bar: the runs' sample std; colour: the architecture), written
+    atomically to the PNG ``path``. Returns the image size in pixels."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    if not rows:
+        raise ValueError('no row to draw')
+    archs = list(dict.fromkeys(r.get('architecture') or '' for r in rows))
+    colours = matplotlib.colormaps['tab10']
+    width, height = 6.4, 4.6
+    fig, ax = plt.subplots(figsize=(width, height), dpi=dpi,
+                           layout='constrained')
+    gflops = np.array([r['flops'] / 1e9 for r in rows])
+    for r, x in zip(rows, gflops):
+        arch = r.get('architecture') or ''
+        y = 100 * r['top1']
+        std = r.get('top1_std')
+        colour = colours(archs.index(arch) % 10)
+        ax.errorbar(x, y, yerr=None if std is None else 100 * std, fmt='o',
+                    color=colour, capsize=3, markersize=6,
+                    label=arch or None)
+        ax.annotate(r['name'], (x, y), textcoords='offset points',
+                    xytext=(5, 5), fontsize=8)
+    ax.margins(x=0.15, y=0.1)  # room for the labels
+    positive = gflops[gflops > 0]
+    if positive.size and positive.max() >= 10 * positive.min():
+        ax.set_xscale('log')
+    if chance is not None:
+        ax.axhline(100 * chance, color='grey', linestyle='--', linewidth=1,
+                   label='chance')
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    if len(unique) > 1 or (unique and chance is not None):
+        ax.legend(unique.values(), unique.keys(), fontsize=8)
+    ax.set_xlabel('GFLOPs per test clip')
+    ax.set_ylabel('top-1 (%)')
+    ax.set_title('Top-1 accuracy against GFLOPs', fontsize=10)
+    ax.grid(True, alpha=0.3)
+    tmp = f'{path}.tmp'
+    try:
+        fig.savefig(tmp, format='png', dpi=dpi)
+    finally:
+        plt.close(fig)
+    os.replace(tmp, path)
+    return int(round(width * dpi)), int(round(height * dpi))
 
 
 def read_robustness(pairs, names):
@@ -201,6 +737,10 @@ def read_robustness(pairs, names):
         if name not in names:
             raise ValueError(f'--robustness {name}: no --model {name} '
                              f'(models: {", ".join(names)})')
+        if not osp.isfile(path):
+            raise ValueError(f'--robustness {name}: no report file {path} '
+                             '(missing_modality_eval.py --out REPORT.md '
+                             'writes REPORT.csv)')
         reports.setdefault(name, []).append(read_robustness_csv(path))
     return {name: reports[name][0] if len(reports[name]) == 1 else
             mean_report(name, reports[name])
@@ -244,16 +784,45 @@ def group_runs(models):
     return [(name, config, dumps) for name, (config, dumps) in groups.items()]
 
 
-def main(argv=None):
+def _write_text(path, text):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
-        '--model', nargs=3, action='append', required=True,
+        '--model', nargs=3, action='append', default=[],
         metavar=('NAME', 'CONFIG', 'DUMP'),
         help='one per model, or one per run (seed) of a model: same NAME '
         'and CONFIG, each run\'s DUMP -> mean ± sample std')
     parser.add_argument('--out', help='also write the table to this file')
+    parser.add_argument('--csv', metavar='OUT_CSV',
+                        help='also write the rows to this CSV')
+    parser.add_argument(
+        '--from-csv', action='append', default=[], metavar='CSV',
+        help='add the rows of an earlier run\'s --csv (their clips/s are '
+        'marked as measured in another run, with its machine)')
     parser.add_argument('--chance', action='store_true',
                         help='add a chance-level row (1 / number of classes)')
+    parser.add_argument('--zoo', action='store_true',
+                        help='add the architecture and modalities columns')
+    parser.add_argument(
+        '--throughput', action='store_true',
+        help='add a clips/s column measured in this run on --device for '
+        'every --model row')
+    parser.add_argument('--device', default=None,
+                        help='device of --throughput (default: cuda when '
+                        'available, else cpu)')
+    parser.add_argument('--iters', type=int, default=10,
+                        help='timed forward passes per model (--throughput)')
+    parser.add_argument('--warmup', type=int, default=2,
+                        help='untimed passes before them (--throughput)')
+    parser.add_argument('--scatter', metavar='OUT_PNG',
+                        help='draw top-1 against GFLOPs, one labelled point '
+                        'per row')
     parser.add_argument(
         '--robustness', nargs=2, action='append', default=[],
         metavar=('NAME', 'REPORT_CSV'),
@@ -269,35 +838,93 @@ def main(argv=None):
     parser.add_argument('--class-names', metavar='FILE',
                         help='class names, one a line (for --classes)')
     args = parser.parse_args(argv)
+    if not args.model and not args.from_csv:
+        parser.error('give at least one --model (or --from-csv)')
     if args.heatmap and not args.robustness:
         parser.error('--heatmap needs at least one --robustness report')
+    if args.iters < 1 or args.warmup < 0:
+        parser.error('--iters must be >= 1 and --warmup >= 0')
+    for name, config, dump in args.model:
+        for what, path in (('config', config), ('dump', dump)):
+            if not osp.isfile(path):
+                parser.error(f'--model {name}: no {what} file {path}')
+    for path in args.from_csv + ([args.class_names]
+                                 if args.class_names else []):
+        if not osp.isfile(path):
+            parser.error(f'no such file: {path}')
+    if args.throughput:
+        import torch
+        if args.device is None:
+            args.device = 'cuda' if torch.cuda.is_available() else 'cpu'
+        if args.device.startswith('cuda') and not torch.cuda.is_available():
+            parser.error(f'--device {args.device}: CUDA is not available')
+    return parser, args
+
+
+def main(argv=None):
+    parser, args = parse_args(argv)
     try:
         groups = group_runs(args.model)
         reports = read_robustness(args.robustness,
                                   [name for name, _, _ in groups])
     except ValueError as e:
         parser.error(str(e))
-    rows = []
+    merged = []
+    for path in args.from_csv:
+        merged += read_csv_rows(path)
+    names = [name for name, _, _ in groups]
+    for r in merged:
+        if r['name'] in names:
+            raise BadInput(f"--from-csv {r['source']}: row {r['name']} is "
+                           'also a --model NAME (or in another --from-csv)')
+        names.append(r['name'])
+
+    # the dumps first (cheap), so that a wrong one fails before any model
+    # is built
+    loaded = []
     for name, config, dumps in groups:
+        facts = config_facts(config)
+        runs = [(dump, *load_dump(dump, with_ids=True)) for dump in dumps]
+        check_dumps(name, config, facts['num_classes'], runs)
+        loaded.append((name, config, facts, runs))
+
+    machine = this_machine(args.device, args.iters, args.warmup) \
+        if args.throughput else None
+    rows = []
+    for name, config, facts, runs in loaded:
         accuracies, per_class = [], []
-        for dump in dumps:
-            scores, labels = load_dump(dump)
+        for dump, scores, labels, _ in runs:
             accuracies.append(accuracy_row(scores, labels))
             if args.classes:
                 per_class.append(per_class_top1(scores, labels,
                                                 args.classes))
-        if len(dumps) == 1:
+        if len(runs) == 1:
             acc = accuracies[0]
         else:
             try:
                 acc = runs_row(accuracies)
             except ValueError as e:
-                raise ValueError(f'--model {name} ({", ".join(dumps)}): '
-                                 f'{e}') from None
-            acc['dumps'] = list(dumps)
-        params, flops = model_cost(config)
-        rows.append(dict(name=name, config=config, params=params,
-                         flops=flops, **acc))
+                raise ValueError(
+                    f'--model {name} ({", ".join(d for d, *_ in runs)}): '
+                    f'{e}') from None
+            acc['dumps'] = [d for d, *_ in runs]
+        model, shapes = _build(config)
+        params = sum(p.numel() for p in model.parameters()
+                     if p.requires_grad)
+        flops = complexity.count_flops(model, shapes=shapes)
+        row = dict(name=name, config=config, params=params, flops=flops,
+                   architecture=facts['architecture'],
+                   modalities=facts['modalities'] or
+                   complexity.modalities_of(model),
+                   num_classes=runs[0][1].shape[1],
+                   labels_key=hash(runs[0][2].tobytes()), **acc)
+        row.setdefault('dumps', [d for d, *_ in runs])
+        if machine is not None:
+            row['throughput'] = dict(
+                machine, this_run=True, clips_per_s=measure_throughput(
+                    model, shapes, args.device, args.iters, args.warmup))
+        del model
+        rows.append(row)
         if args.classes:
             rows[-1]['per_class'] = per_class
         if name in reports:
@@ -305,21 +932,35 @@ def main(argv=None):
             if reports[name].get('mean_delta_std') is not None:
                 rows[-1]['mean_delta_std'] = reports[name]['mean_delta_std']
             rows[-1]['robustness'] = reports[name]
-    chance = 1.0 / scores.shape[1] if args.chance else None
-    table = format_table(rows, chance)
+    rows += merged
+
+    chance = None
+    if args.chance:
+        classes = {r['num_classes'] for r in rows
+                   if r.get('num_classes') is not None}
+        if len(classes) != 1:
+            raise BadInput('--chance: the rows have '
+                           + (f'different class counts {sorted(classes)}'
+                              if classes else 'no class count'))
+        chance = 1.0 / classes.pop()
+    table = format_table(rows, chance, zoo=args.zoo)
+    notes = table_notes(rows)
+    if notes:
+        table += '\n\n' + '\n'.join(notes)
     if args.classes:
-        names = None
+        class_names = None
         if args.class_names:
             with open(args.class_names) as f:
-                names = [line.strip() for line in f if line.strip()]
+                class_names = [line.strip() for line in f if line.strip()]
         table += ('\n\nPer-class top-1:\n\n'
-                  + format_per_class(rows, args.classes, names))
+                  + format_per_class(rows, args.classes, class_names))
     print(table)
     if args.out:
-        tmp = args.out + '.tmp'
-        with open(tmp, 'w') as f:
-            f.write(table + '\n')
-        os.replace(tmp, args.out)
+        _write_text(args.out, table + '\n')
+    if args.csv:
+        write_csv(rows, args.csv)
+    if args.scatter:
+        plot_accuracy_vs_flops(rows, args.scatter, chance)
     if args.heatmap:
         from mmar_ext.evaluation import plot_robustness_heatmap
         plot_robustness_heatmap(
@@ -329,4 +970,8 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except BadInput as e:
+        print(f'{osp.basename(sys.argv[0])}: error: {e}', file=sys.stderr)
+        sys.exit(2)
