@@ -130,12 +130,20 @@ def test_main_job_script_at_toy_size(tmp_path):
     table = (work / 'leaderboard.md').read_text()
     for name in ('rgb', 'depth', 'rgb-depth_sum_unimodal-init', 'chance'):
         assert f'| {name} |' in table
+    assert 'mean Δ' in table  # the fused model's robustness
     assert table.strip() in proc.stdout
+    for figure in ('robustness.png', 'accuracy_gflops.png',
+                   'leaderboard.csv'):
+        assert (work / figure).is_file(), figure
+    # the console: a line per model and epoch, the whole output on disk
+    assert '    rgb  epoch 1/1  loss ' in proc.stdout, proc.stdout[-3000:]
+    assert 'Hooks will be executed' not in proc.stdout + proc.stderr
+    log = (work / 'rgb-depth_sum_unimodal-init' / 'train.log').read_text()
+    assert 'Hooks will be executed' in log
     # the fused model started from the uni-modal models' encoders
     for modality in ('rgb', 'depth'):
         checkpoint = (work / modality / 'last_checkpoint').read_text().strip()
-        assert f'load backbone.{modality}. in model from: {checkpoint}' in \
-            proc.stdout + proc.stderr
+        assert f'load backbone.{modality}. in model from: {checkpoint}' in log
     report = (work / 'rgb-depth_sum_unimodal-init' /
               'missing_modality.md').read_text()
     assert report.startswith('Missing-modality policy: ')
