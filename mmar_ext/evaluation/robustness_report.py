@@ -236,6 +236,20 @@ def read_robustness_csv(path: str) -> Dict:
                 rows=rows)
 
 
+def save_png(fig, path: str, dpi: int) -> Tuple[int, int]:
+    """Writes a matplotlib figure as a PNG atomically (a temporary file
+    renamed), closes it and returns its ``(width, height)`` in pixels."""
+    import matplotlib.pyplot as plt
+    width, height = fig.get_size_inches()
+    tmp = f'{path}.tmp'
+    try:
+        fig.savefig(tmp, format='png', dpi=dpi)
+    finally:
+        plt.close(fig)
+    os.replace(tmp, path)
+    return int(round(width * dpi)), int(round(height * dpi))
+
+
 def plot_robustness_heatmap(reports: Dict[str, Sequence[Dict]], path: str,
                             title: Optional[str] = None, dpi: int = 100
                             ) -> Tuple[int, int]:
@@ -302,10 +316,4 @@ def plot_robustness_heatmap(reports: Dict[str, Sequence[Dict]], path: str,
     fig.colorbar(image, ax=ax, label='top-1 (%)', fraction=0.08, pad=0.02)
     ax.set_title(title or 'Top-1 accuracy (%) with missing modalities',
                  fontsize=10)
-    tmp = f'{path}.tmp'
-    try:
-        fig.savefig(tmp, format='png', dpi=dpi)
-    finally:
-        plt.close(fig)
-    os.replace(tmp, path)
-    return int(round(width * dpi)), int(round(height * dpi))
+    return save_png(fig, path, dpi)

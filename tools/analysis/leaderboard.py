@@ -718,13 +718,8 @@ def plot_accuracy_vs_flops(rows, path, chance=None, dpi=100):
     ax.set_ylabel('top-1 (%)')
     ax.set_title('Top-1 accuracy against GFLOPs', fontsize=10)
     ax.grid(True, alpha=0.3)
-    tmp = f'{path}.tmp'
-    try:
-        fig.savefig(tmp, format='png', dpi=dpi)
-    finally:
-        plt.close(fig)
-    os.replace(tmp, path)
-    return int(round(width * dpi)), int(round(height * dpi))
+    from mmar_ext.evaluation.robustness_report import save_png
+    return save_png(fig, path, dpi)
 
 
 def read_robustness(pairs, names):
