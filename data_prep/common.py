@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import inspect
 import logging
 import multiprocessing
 import os
@@ -458,12 +459,21 @@ def add_frame_tolerance_arguments(parser: argparse.ArgumentParser,
                         '%(default)s)')
 
 
-def run_cli(build: Callable, **kwargs) -> int:
-    """Runs a converter's ``build(**kwargs)`` from its ``main``: logging on,
-    a converter error printed as one line, exit status 1."""
+def run_cli(build: Callable, args: argparse.Namespace) -> int:
+    """A converter's ``main``: ``build(**vars(args))`` with logging on, a
+    converter error printed as one line and exit status 1.
+
+    The parser's destinations are ``build``'s keyword arguments (``--out``
+    has ``dest='out_file'``), so an option added to one and not the other
+    fails at once, naming it.
+    """
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
+    unknown = set(vars(args)) - set(inspect.signature(build).parameters)
+    if unknown:
+        raise TypeError(f'{build.__module__}.{build.__name__} takes no '
+                        f'{", ".join(sorted(unknown))} (command-line options)')
     try:
-        build(**kwargs)
+        build(**vars(args))
     except (AnnotationBuildError, FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

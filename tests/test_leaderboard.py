@@ -257,7 +257,8 @@ def test_csv_round_trip():
                  top1=.5, top5=.75, mean1=.5, top1_std=.1, top5_std=.05,
                  mean1_std=.1, clips=4, runs=3, mean_delta=-12.4,
                  mean_delta_std=1.5, architecture='SpaceTimeFusion',
-                 modalities=('rgb', ), num_classes=12, dumps=['a', 'b', 'c'],
+                 modalities=('rgb', ), pipeline_modalities=('pose', ),
+                 num_classes=12, dumps=['a', 'b', 'c'],
                  throughput=dict(clips_per_s=42.0, device='CPU x', host='h',
                                  measured_at='t', settings='s',
                                  this_run=True))]
@@ -266,7 +267,8 @@ def test_csv_round_trip():
         leaderboard.write_csv(rows, tmp + '/t.csv')
         back = leaderboard.read_csv_rows(tmp + '/t.csv')[0]
     for key in ('name', 'config', 'params', 'flops', 'clips', 'runs',
-                'architecture', 'modalities', 'num_classes', 'dumps'):
+                'architecture', 'modalities', 'pipeline_modalities',
+                'num_classes', 'dumps'):
         assert back[key] == rows[0][key], key
     for key in ('top1', 'top5', 'mean1', 'top1_std', 'mean_delta',
                 'mean_delta_std'):
@@ -410,3 +412,21 @@ def test_merged_csv_errors(tmp_path):
         leaderboard.main(['--from-csv', two, '--chance'])
     with pytest.raises(leaderboard.BadInput, match='row A is also'):
         leaderboard.main(['--from-csv', two, '--from-csv', two])
+
+
+def test_modalities_the_model_classifies_from():
+    """EPAM-Net's RGB X-ShiftNet: the config's data reads RGB + pose (the
+    skeleton-box crop), the model classifies RGB alone."""
+    class Stream:
+        modalities = ('rgb', )
+
+    class Plain:   # no modalities of its own (e.g. RecognizerGCN)
+        pass
+
+    assert leaderboard.model_modalities(Stream(), ('rgb', 'pose')) == (
+        ('rgb', ), ('pose', ))
+    assert leaderboard.model_modalities(Plain(), ('skeleton', )) == (
+        ('skeleton', ), ())
+    assert leaderboard._modalities_text(('rgb', ), ('pose', )) == \
+        'RGB (+ Pose in the data pipeline)'
+    assert leaderboard._modalities_text(('rgb', 'depth')) == 'RGB + Depth'

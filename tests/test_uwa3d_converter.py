@@ -23,9 +23,8 @@ from data_prep.uwa3d import build_annotations as ba
 
 # h5py is a runtime requirement (MATLAB v7.3 skeletons): its absence fails
 # here instead of skipping the v7.3 checks
-HAVE_H5PY = importlib.util.find_spec('h5py') is not None
-assert HAVE_H5PY, 'h5py is in requirements/runtime.txt'
-needs_h5py = ()
+assert importlib.util.find_spec('h5py') is not None, \
+    'h5py is in requirements/runtime.txt'
 
 SIZE = (24, 32)            # (H, W) of the fake RGB and depth frames
 FIRST_FRAME = 8            # frame files 8.jpg, 9.jpg, 10.jpg, 11.jpg
@@ -95,8 +94,6 @@ def write_frames(folder, values, ext):
 
 def write_skeleton(root, name, joints, how):
     flat = joints.reshape(len(joints), 45)
-    if how == 'v7.3' and not HAVE_H5PY:  # the v7.3 checks are skipped then
-        how = 'v5'
     array = flat.T if how == 'v5T' else flat
     write_mat(os.path.join(root, SKELETON_DIR, f'{name}.mat'), array,
               'v7.3' if how == 'v7.3' else 'v5')
@@ -240,8 +237,7 @@ def test_joints_in_both_mat_versions_and_orientations(raw):
         np.testing.assert_array_equal(
             kp[0], joints_of(index, ann['total_frames']))
     formats = raw['data']['meta']['summary']['skeleton_format']
-    if HAVE_H5PY:
-        assert formats == {'v5 [45,T]': 1, 'v5 [T,45]': 2, 'v7.3 [T,45]': 3}
+    assert formats == {'v5 [45,T]': 1, 'v5 [T,45]': 2, 'v7.3 [T,45]': 3}
     assert raw['data']['meta']['summary']['depth_format'] == {
         'uint16 x1': 6}
 
@@ -292,8 +288,7 @@ def test_skeleton_with_14_joints_names_the_file(tmp_path):
     root = str(tmp_path / 'raw')
     write_tree(root, samples)
     bad = os.path.join(root, SKELETON_DIR, 'a02_s01_v03_e01.mat')
-    write_mat(bad, np.zeros((3, 42), np.float32), 'v7.3' if HAVE_H5PY
-              else 'v5')
+    write_mat(bad, np.zeros((3, 42), np.float32), 'v7.3')
     with pytest.raises(AnnotationBuildError) as error:
         build(root, tmp_path / 'a.pkl')
     message = str(error.value)
@@ -316,8 +311,7 @@ def test_frame_count_beyond_the_tolerance_is_an_error(tmp_path):
     assert data['annotations'][0]['frame_mismatch'] == dict(rgb=(8, 4))
 
 
-@pytest.mark.parametrize('version', [
-    'v5', pytest.param('v7.3', marks=needs_h5py)])
+@pytest.mark.parametrize('version', ['v5', 'v7.3'])
 def test_other_depth_layouts(tmp_path, version):
     """Actions_images PNG folders, and ActionsNew ``curFrame`` .mat files
     converted once to PNG folders."""

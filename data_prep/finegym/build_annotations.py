@@ -830,8 +830,10 @@ def parse_args(argv=None):
                         help='the annotation JSON (instead of --ann-dir)')
     parser.add_argument('--train-list', default=None)
     parser.add_argument('--val-list', default=None)
-    parser.add_argument('--categories', default=None)
-    parser.add_argument('--out', required=True, help='output .pkl')
+    parser.add_argument('--categories', dest='categories_file',
+                        default=None)
+    parser.add_argument('--out', dest='out_file', metavar='PKL',
+                        required=True, help='output .pkl')
     parser.add_argument('--trim-dir', default=None,
                         help='write each sub-action as its own mp4 clip there '
                         '(resumable) instead of storing frame ranges of the '
@@ -858,17 +860,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    return run_cli(
-        build_annotations, videos_dir=args.videos_dir, out_file=args.out,
-        ann_dir=args.ann_dir, annotation_file=args.annotation_file,
-        train_list=args.train_list, val_list=args.val_list,
-        categories_file=args.categories, trim_dir=args.trim_dir,
-        poses=args.poses, num_workers=args.num_workers,
-        cache_dir=args.cache_dir, skip_bad=args.skip_bad,
-        require_videos=args.require_videos,
-        video_backend=args.video_backend,
-        pose_frame_tolerance=args.pose_frame_tolerance)
+    return run_cli(build_annotations, parse_args(argv))
 
 
 if __name__ == '__main__':

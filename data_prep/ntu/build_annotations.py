@@ -87,7 +87,7 @@ from ..common import (FRAME_TOLERANCE, FRAME_TOLERANCE_FRACTION,  # noqa: F401
                       AnnotationBuildError, FrameCountMismatchError,
                       ModalityFileError, add_frame_tolerance_arguments,
                       allowed_frame_difference, cached_job, check_frame_count,
-                      file_stamp, probe_video, run_jobs, some,
+                      file_stamp, probe_video, run_cli, run_jobs, some,
                       write_annotations)
 from .constants import (NTU_TO_COCO, check_dataset, is_training_sample,
                         missing_skeleton_samples, parse_sample_name)
@@ -598,7 +598,8 @@ def parse_args(argv=None):
                         help='folder holding nturgb+d_skeletons etc.')
     parser.add_argument('--dataset', choices=('ntu60', 'ntu120'),
                         default='ntu60')
-    parser.add_argument('--out', required=True, help='output .pkl')
+    parser.add_argument('--out', dest='out_file', metavar='PKL',
+                        required=True, help='output .pkl')
     parser.add_argument('--modalities', nargs='+', choices=MODALITIES,
                         default=list(MODALITIES))
     parser.add_argument('--keep-missing-skeletons', action='store_true',
@@ -634,22 +635,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
-    try:
-        build_annotations(
-            args.raw_root, args.out, dataset=args.dataset,
-            modalities=args.modalities,
-            keep_missing_skeletons=args.keep_missing_skeletons,
-            num_workers=args.num_workers, max_bodies=args.max_bodies,
-            select=args.select, video_backend=args.video_backend,
-            cache_dir=args.cache_dir, ntu25_2d=args.ntu25_2d,
-            skip_bad=args.skip_bad, frame_tolerance=args.frame_tolerance,
-            frame_tolerance_fraction=args.frame_tolerance_fraction)
-    except (AnnotationBuildError, FileNotFoundError, ValueError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
-    return 0
+    return run_cli(build_annotations, parse_args(argv))
 
 
 if __name__ == '__main__':

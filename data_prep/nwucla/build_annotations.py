@@ -585,7 +585,8 @@ def parse_args(argv=None):
     parser.add_argument('--raw-root', required=True,
                         help=f'the {DATASET_FOLDER} folder (view_1, view_2, '
                         'view_3) or the folder holding it')
-    parser.add_argument('--out', required=True, help='output .pkl')
+    parser.add_argument('--out', dest='out_file', metavar='PKL',
+                        required=True, help='output .pkl')
     parser.add_argument('--modalities', nargs='+', choices=MODALITIES,
                         default=list(MODALITIES),
                         help='what to read; the frames of a clip are those '
@@ -603,13 +604,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    return run_cli(
-        build_annotations, raw_root=args.raw_root, out_file=args.out,
-        modalities=args.modalities, depth_source=args.depth_source,
-        num_workers=args.num_workers, cache_dir=args.cache_dir,
-        skip_bad=args.skip_bad, frame_tolerance=args.frame_tolerance,
-        frame_tolerance_fraction=args.frame_tolerance_fraction)
+    return run_cli(build_annotations, parse_args(argv))
 
 
 if __name__ == '__main__':

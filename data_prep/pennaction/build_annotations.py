@@ -519,7 +519,8 @@ def parse_args(argv=None):
     parser.add_argument('--raw-root', required=True,
                         help='the Penn_Action folder (frames/, labels/) or '
                         'the folder holding it')
-    parser.add_argument('--out', required=True, help='output .pkl')
+    parser.add_argument('--out', dest='out_file', metavar='PKL',
+                        required=True, help='output .pkl')
     add_common_arguments(parser)
     add_frame_tolerance_arguments(
         parser, 'the label rows')
@@ -527,12 +528,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    return run_cli(build_annotations, raw_root=args.raw_root,
-                   out_file=args.out, num_workers=args.num_workers,
-                   cache_dir=args.cache_dir, skip_bad=args.skip_bad,
-                   frame_tolerance=args.frame_tolerance,
-                   frame_tolerance_fraction=args.frame_tolerance_fraction)
+    return run_cli(build_annotations, parse_args(argv))
 
 
 if __name__ == '__main__':

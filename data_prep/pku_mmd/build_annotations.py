@@ -680,13 +680,15 @@ def parse_args(argv=None):
         'docs/data_format.md).')
     parser.add_argument('--raw-root', required=True,
                         help='the extracted release (Data/, Label/, Split/)')
-    parser.add_argument('--out', required=True, help='output .pkl')
+    parser.add_argument('--out', dest='out_file', metavar='PKL',
+                        required=True, help='output .pkl')
     parser.add_argument('--modalities', nargs='+', choices=MODALITIES,
                         default=list(MODALITIES))
     parser.add_argument('--split-dir', default=None,
                         help='folder of cross-subject.txt / cross-view.txt '
                         '(default: <raw-root>/Split or the raw root)')
-    parser.add_argument('--class-names', default=None, metavar='TXT',
+    parser.add_argument('--class-names', dest='class_names_file',
+                        default=None, metavar='TXT',
                         help='the 51 class names, one per line in action '
                         'order (or "<id>,<name>" lines, e.g. copied from '
                         'Actions.xlsx); default action_1 ... action_51')
@@ -699,14 +701,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    return run_cli(
-        build_annotations, raw_root=args.raw_root, out_file=args.out,
-        modalities=args.modalities, split_dir=args.split_dir,
-        class_names_file=args.class_names, num_workers=args.num_workers,
-        video_backend=args.video_backend, cache_dir=args.cache_dir,
-        skip_bad=args.skip_bad, frame_tolerance=args.frame_tolerance,
-        frame_tolerance_fraction=args.frame_tolerance_fraction)
+    return run_cli(build_annotations, parse_args(argv))
 
 
 if __name__ == '__main__':

@@ -839,7 +839,8 @@ def parse_args(argv=None):
         '(docs/data_format.md), one per protocol.')
     parser.add_argument('--raw-root', required=True,
                         help='folder holding mp4/ and the skeleton JSONs')
-    parser.add_argument('--out', default='data/toyota_smarthome_{protocol}'
+    parser.add_argument('--out', dest='out_file', metavar='PKL',
+                        default='data/toyota_smarthome_{protocol}'
                         '.pkl', help='output pkl; {protocol} becomes cs / cv '
                         '(default: %(default)s)')
     parser.add_argument('--protocols', nargs='+', choices=tuple(PROTOCOLS),
@@ -875,17 +876,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    return run_cli(
-        build_annotations, raw_root=args.raw_root, out_file=args.out,
-        protocols=args.protocols, splits_dir=args.splits_dir,
-        video_dir=args.video_dir, skeleton_dir=args.skeleton_dir,
-        skeleton_version=args.skeleton_version, max_persons=args.max_persons,
-        keep_missing_skeletons=args.keep_missing_skeletons,
-        video_backend=args.video_backend, num_workers=args.num_workers,
-        cache_dir=args.cache_dir, skip_bad=args.skip_bad,
-        frame_tolerance=args.frame_tolerance,
-        frame_tolerance_fraction=args.frame_tolerance_fraction)
+    return run_cli(build_annotations, parse_args(argv))
 
 
 if __name__ == '__main__':

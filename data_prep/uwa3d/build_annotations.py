@@ -862,7 +862,8 @@ def parse_args(argv=None):
                         help='folder holding the download (UWA3DII_RGB/, '
                         'UWA3DII_Depth_ROI/ or UWA3DII_Depth/, '
                         'ActionsSkeleton/, ...)')
-    parser.add_argument('--out', required=True, help='output .pkl')
+    parser.add_argument('--out', dest='out_file', metavar='PKL',
+                        required=True, help='output .pkl')
     parser.add_argument('--modalities', nargs='+', choices=MODALITIES,
                         default=None,
                         help='default: every modality that is found')
@@ -886,15 +887,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    return run_cli(
-        build_annotations, raw_root=args.raw_root, out_file=args.out,
-        modalities=args.modalities, keep_incomplete=args.keep_incomplete,
-        rgb_dir=args.rgb_dir, depth_dir=args.depth_dir,
-        skeleton_dir=args.skeleton_dir, depth_png_dir=args.depth_png_dir,
-        num_workers=args.num_workers, cache_dir=args.cache_dir,
-        skip_bad=args.skip_bad, frame_tolerance=args.frame_tolerance,
-        frame_tolerance_fraction=args.frame_tolerance_fraction)
+    return run_cli(build_annotations, parse_args(argv))
 
 
 if __name__ == '__main__':

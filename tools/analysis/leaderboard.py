@@ -21,8 +21,9 @@ count and where its clips/s were measured) as CSV.
 
 ``--zoo`` adds the model-zoo columns ``architecture`` (the collection of
 ``configs/metafiles/<prefix>.yml`` whose prefix starts the config's name,
-e.g. SpaceTimeFusion, TSMF; else the model type) and ``modalities`` (the
-config's ``modalities``) after the config.
+e.g. SpaceTimeFusion, TSMF; else the model type) and ``modalities`` (what
+the model classifies from; a modality only the data pipeline reads, such as
+the pose that crops EPAM-Net's RGB clips, in parentheses) after the config.
 
 Inference speed (``--throughput``): every model is built from its config
 on this machine (random weights: the speed does not depend on them) and
@@ -288,8 +289,27 @@ MODALITY_NAMES = dict(rgb='RGB', depth='Depth', ir='IR', pose='Pose',
                       skeleton='Skeleton')
 
 
-def _modalities_text(modalities):
-    return ' + '.join(MODALITY_NAMES.get(m, m) for m in modalities)
+def _modalities_text(modalities, pipeline_only=()):
+    """``RGB + Depth``; ``RGB (+ Pose in the data pipeline)`` for a model
+    that classifies RGB alone from clips its pipeline cut with the pose."""
+    text = ' + '.join(MODALITY_NAMES.get(m, m) for m in modalities)
+    if pipeline_only:
+        text += (' (+ ' + ' + '.join(MODALITY_NAMES.get(m, m)
+                                      for m in pipeline_only)
+                 + ' in the data pipeline)')
+    return text
+
+
+def model_modalities(model, config_modalities=()):
+    """``(what the model classifies from, what else its data pipeline
+    reads)``: the model's own ``modalities`` (a ``MultiModalRecognizer``'s
+    encoders) where it has them, else the config's ``modalities``. EPAM-Net's
+    RGB X-ShiftNet reads the 2D pose only to crop the skeleton box:
+    ``(('rgb',), ('pose',))``."""
+    config_modalities = tuple(config_modalities or ())
+    own = tuple(getattr(model, 'modalities', None) or ()) or \
+        config_modalities or complexity.modalities_of(model)
+    return own, tuple(m for m in config_modalities if m not in own)
 
 
 def config_facts(config):
@@ -496,7 +516,9 @@ def table_columns(rows, zoo=False):
                  lambda r: f"`{osp.basename(r['config'])}`"))
     if zoo:
         cols.append(('modalities', '---',
-                     lambda r: _modalities_text(r.get('modalities') or ())))
+                     lambda r: _modalities_text(
+                         r.get('modalities') or (),
+                         r.get('pipeline_modalities') or ())))
     cols += [('params', '---:', lambda r: f"{r['params'] / 1e6:.2f}M"),
              ('GFLOPs', '---:', lambda r: f"{r['flops'] / 1e9:.2f}")]
     if speed:
@@ -563,7 +585,8 @@ def table_notes(rows):
 # CSV
 # ---------------------------------------------------------------------------
 CSV_FIELDS = (
-    'name', 'architecture', 'config', 'modalities', 'num_classes', 'params',
+    'name', 'architecture', 'config', 'modalities', 'pipeline_modalities',
+    'num_classes', 'params',
     'flops', 'gflops', 'clips_per_s', 'clips_per_s_device',
     'clips_per_s_host', 'clips_per_s_measured_at', 'clips_per_s_settings',
     'top1', 'top1_std', 'top5', 'top5_std', 'mean1', 'mean1_std',
@@ -586,6 +609,7 @@ def csv_records(rows):
         rec = dict(
             name=r['name'], architecture=r.get('architecture') or '',
             config=r['config'], modalities='+'.join(r.get('modalities') or ()),
+            pipeline_modalities='+'.join(r.get('pipeline_modalities') or ()),
             num_classes='' if r.get('num_classes') is None
             else int(r['num_classes']),
             params=int(r['params']), flops=int(r['flops']),
@@ -641,6 +665,9 @@ def read_csv_rows(path):
                 architecture=rec.get('architecture') or '',
                 modalities=tuple(m for m in (rec.get('modalities') or '')
                                  .split('+') if m),
+                pipeline_modalities=tuple(
+                    m for m in (rec.get('pipeline_modalities') or '')
+                    .split('+') if m),
                 num_classes=num(rec, 'num_classes', cast=int),
                 params=num(rec, 'params', cast=int),
                 flops=num(rec, 'flops', cast=int),
@@ -907,10 +934,11 @@ def main(argv=None):
         params = sum(p.numel() for p in model.parameters()
                      if p.requires_grad)
         flops = complexity.count_flops(model, shapes=shapes)
+        modalities, pipeline_only = model_modalities(model,
+                                                     facts['modalities'])
         row = dict(name=name, config=config, params=params, flops=flops,
                    architecture=facts['architecture'],
-                   modalities=facts['modalities'] or
-                   complexity.modalities_of(model),
+                   modalities=modalities, pipeline_modalities=pipeline_only,
                    num_classes=runs[0][1].shape[1],
                    labels_key=hash(runs[0][2].tobytes()), **acc)
         row.setdefault('dumps', [d for d, *_ in runs])
