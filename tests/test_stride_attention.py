@@ -306,3 +306,18 @@ def test_temporal_shapes_ntu():
     assert [tuple(o.shape) for o in out] == [(2, 4, 9, C), (2, 4, 50, C),
                                              (2, 4, 3, C)]
     assert all(torch.isfinite(o).all() for o in out)
+
+
+def test_windows_under_autocast_keep_the_encoder_dtype():
+    """Under autocast the tokens can be half precision while the encoder
+    returns float32 (LayerNorm / residual): the overlap average must not
+    mix them (index_add of float32 into a bfloat16 buffer used to fail,
+    i.e. ``tools/train.py --amp``)."""
+    tokens = torch.randn(2, 6, 3, 8).bfloat16()
+
+    def encoder(x, key_padding_mask=None):
+        return x.float() * 2
+
+    out, _ = strided_window_attention(encoder, tokens, window=4, stride=2)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, tokens.float() * 2)

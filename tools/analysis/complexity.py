@@ -232,7 +232,10 @@ def dummy_inputs(model, batch, clip_len, size, device, shapes=None):
                 for key, shape in shapes.items()}
     if shapes is None:
         shapes = {m: (3, per_modality(clip_len, m), per_modality(size, m),
-                      per_modality(size, m)) for m in model.modalities}
+                      per_modality(size, m)) for m in modalities_of(model)}
+    if not hasattr(model, 'input_key'):  # MMAction2's Recognizer3D etc.
+        (m, shape), = shapes.items()
+        return {'inputs': torch.randn(batch, 1, *shape, device=device)}
     return {model.input_key.format(m): torch.randn(
         batch, 1, *shapes[m], device=device) for m in model.modalities}
 

@@ -117,8 +117,10 @@ def strided_window_attention(
             mask = torch.cat([mask, mask.new_zeros(b * nw, s)], dim=1)
     y = encoder(x, key_padding_mask=mask)
     windows = y[:, :w * g].reshape(b, nw * w, g, c)
-    summed = tokens.new_zeros(b, length, g, c).index_add(1, index, windows)
-    count = torch.bincount(index, minlength=length).to(tokens.dtype)
+    # in the encoder's output dtype: under autocast it can differ from the
+    # tokens' (float32 out of a LayerNorm / residual, half-precision in)
+    summed = windows.new_zeros(b, length, g, c).index_add(1, index, windows)
+    count = torch.bincount(index, minlength=length).to(windows.dtype)
     out = summed / count[None, :, None, None]
     shared_out = None
     if shared is not None:
