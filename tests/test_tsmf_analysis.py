@@ -68,11 +68,15 @@ def test_flops_of_both_stages_and_their_parts():
     model.set_test_modalities(None)
     assert complexity.complexity(model, shapes=shapes, iters=1,
                                  flops=flops)['clips_per_second'] > 0
-    # the leaderboard's cost columns: trainable parameters (the fixed
-    # teacher is not), FLOPs of the config's inputs
+    # the leaderboard's cost columns: all parameters (the fixed teacher
+    # scores every test clip too, as the metafiles count TSMF), FLOPs of
+    # the config's inputs
     params, cost = leaderboard.model_cost(SYNTH)
-    assert params == sum(p.numel() for p in model.parameters()
-                         if p.requires_grad) and cost == flops
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert params == sum(p.numel() for p in model.parameters()) > trainable
+    assert params == trainable + sum(p.numel()
+                                     for p in teacher.parameters())
+    assert cost == flops
     assert leaderboard.model_cost(TEACHER) == (
         sum(p.numel() for p in teacher.parameters()), t_flops)
     with pytest.raises(ValueError, match='--clip-len / --size'):

@@ -138,8 +138,7 @@ def benchmark(configs, batch=8, device='cpu', amp=False, iters=10, warmup=3,
         seconds, peak = training_step_cost(model, inputs, num_classes,
                                            device, iters, warmup, amp)
         rows.append(dict(name=name, seconds=seconds, peak_bytes=peak,
-                         params=sum(p.numel() for p in model.parameters()
-                                    if p.requires_grad)))
+                         params=sum(p.numel() for p in model.parameters())))
         del model, inputs
     return rows
 

@@ -9,7 +9,8 @@
 
 For each model: top-1, top-5 and mean class accuracy computed with
 MMAction2's own metric functions (the same numbers ``AccMetric`` logs), the
-number of trainable parameters of the model built from its config, its
+number of parameters of the model built from its config (all of them, a
+frozen part included: TSMF's fixed teacher scores every test clip too), its
 GFLOPs per test clip of all its modalities (``complexity.py``, MMEngine's
 count: each modality's clip is the config's ``clip_len`` x ``crop_size``²,
 either an int for all modalities or a ``{modality: value}`` dict --
@@ -171,12 +172,12 @@ def _build(config):
 
 
 def model_cost(config):
-    """``(trainable parameters, FLOPs per test clip)`` of a config's
+    """``(parameters, FLOPs per test clip)`` of a config's
     model; the clip of each modality from the config's ``clip_len`` /
     ``crop_size`` (ints or ``{modality: value}`` dicts,
     :func:`complexity.input_shapes`)."""
     model, shapes = _build(config)
-    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    params = sum(p.numel() for p in model.parameters())
     return params, complexity.count_flops(model, shapes=shapes)
 
 
@@ -716,11 +717,18 @@ def plot_accuracy_vs_flops(rows, path, chance=None, dpi=100):
         raise ValueError('no row to draw')
     archs = list(dict.fromkeys(r.get('architecture') or '' for r in rows))
     colours = matplotlib.colormaps['tab10']
-    width, height = 6.4, 4.6
+    width, height = 8.4, 4.6
     fig, ax = plt.subplots(figsize=(width, height), dpi=dpi,
                            layout='constrained')
     gflops = np.array([r['flops'] / 1e9 for r in rows])
-    for r, x in zip(rows, gflops):
+    positive = gflops[gflops > 0]
+    log_x = bool(positive.size) and positive.max() >= 10 * positive.min()
+    # where along the x range each point lies (0 .. 1): the labels of the
+    # right part go to the left of their point, so they stay in the axes
+    axis = (np.log10(np.maximum(gflops, positive.min())) if log_x
+            else gflops)
+    place = (axis - axis.min()) / (np.ptp(axis) or 1.0)
+    for r, x, where in zip(rows, gflops, place):
         arch = r.get('architecture') or ''
         y = 100 * r['top1']
         std = r.get('top1_std')
@@ -728,11 +736,12 @@ def plot_accuracy_vs_flops(rows, path, chance=None, dpi=100):
         ax.errorbar(x, y, yerr=None if std is None else 100 * std, fmt='o',
                     color=colour, capsize=3, markersize=6,
                     label=arch or None)
+        right = where > 0.85
         ax.annotate(r['name'], (x, y), textcoords='offset points',
-                    xytext=(5, 5), fontsize=8)
+                    xytext=(-5 if right else 5, 5), fontsize=8,
+                    ha='right' if right else 'left')
     ax.margins(x=0.15, y=0.1)  # room for the labels
-    positive = gflops[gflops > 0]
-    if positive.size and positive.max() >= 10 * positive.min():
+    if log_x:
         ax.set_xscale('log')
     if chance is not None:
         ax.axhline(100 * chance, color='grey', linestyle='--', linewidth=1,
@@ -740,7 +749,10 @@ def plot_accuracy_vs_flops(rows, path, chance=None, dpi=100):
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
     if len(unique) > 1 or (unique and chance is not None):
-        ax.legend(unique.values(), unique.keys(), fontsize=8)
+        # outside the axes, on the right: inside it hid points and labels
+        ax.legend(unique.values(), unique.keys(), fontsize=8,
+                  loc='upper left', bbox_to_anchor=(1.02, 1),
+                  borderaxespad=0)
     ax.set_xlabel('GFLOPs per test clip')
     ax.set_ylabel('top-1 (%)')
     ax.set_title('Top-1 accuracy against GFLOPs', fontsize=10)
@@ -931,8 +943,7 @@ def main(argv=None):
                     f'{e}') from None
             acc['dumps'] = [d for d, *_ in runs]
         model, shapes = _build(config)
-        params = sum(p.numel() for p in model.parameters()
-                     if p.requires_grad)
+        params = sum(p.numel() for p in model.parameters())
         flops = complexity.count_flops(model, shapes=shapes)
         modalities, pipeline_only = model_modalities(model,
                                                      facts['modalities'])
