@@ -430,3 +430,34 @@ def test_modalities_the_model_classifies_from():
     assert leaderboard._modalities_text(('rgb', ), ('pose', )) == \
         'RGB (+ Pose in the data pipeline)'
     assert leaderboard._modalities_text(('rgb', 'depth')) == 'RGB + Depth'
+
+
+def test_throughput_rounds_visit_the_models_in_turn():
+    """--rounds: every round times each model once, in turn, so a slow
+    spell of the machine is shared by all rows; each model's clips/s is
+    over all its rounds' passes."""
+    import torch
+    calls = []
+
+    class Fake(torch.nn.Module):
+        modalities, input_key = ('rgb', ), '{}'
+
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
+
+        def forward(self, inputs, mode='tensor', stage='backbone'):
+            calls.append(self.name)
+            return inputs['rgb'].sum()
+
+    shapes = {'rgb': (3, 2, 4, 4)}
+    speeds = leaderboard.measure_throughputs(
+        [(Fake('a'), shapes), (Fake('b'), shapes)], iters=2, warmup=1,
+        rounds=3)
+    assert calls == ['a'] * 3 + ['b'] * 3 + ['a'] * 3 + ['b'] * 3 + \
+        ['a'] * 3 + ['b'] * 3
+    assert len(speeds) == 2 and all(s > 0 for s in speeds)
+    with pytest.raises(ValueError, match='rounds'):
+        leaderboard.measure_throughputs([(Fake('a'), shapes)], rounds=0)
+    assert 'median of 3 rounds x 2 timed passes' in \
+        leaderboard.this_machine('cpu', 2, 1, 3)['settings']

@@ -4,7 +4,8 @@
         --model R  configs/stfusion_synth_rgb.py        work_dirs/r/dump.pkl \\
         --model R+D configs/stfusion_synth_rgb-depth_sum.py work_dirs/rd/dump.pkl \\
         [--out leaderboard.md] [--csv leaderboard.csv] [--chance] [--zoo] \\
-        [--throughput [--device cuda] [--iters 10] [--warmup 2]] \\
+        [--throughput [--device cuda] [--iters 10] [--warmup 2] \\
+                      [--rounds 3]] \\
         [--scatter accuracy_vs_gflops.png] [--from-csv earlier.csv]
 
 For each model: top-1, top-5 and mean class accuracy computed with
@@ -30,11 +31,13 @@ Inference speed (``--throughput``): every model is built from its config
 on this machine (random weights: the speed does not depend on them) and
 ``--iters`` forward passes (``tensor`` mode, through the head) of one test
 clip -- the clip the GFLOPs are counted on, batch 1 -- are timed after
-``--warmup`` passes; the ``clips/s`` column (after GFLOPs) is one clip over
-the median pass time, and its header names the device (GPU name, or CPU
-name and torch threads) and says it was measured in this run: all rows of
-one run are measured in turn by the same process, so they compare. A note
-under the table gives the host and the settings.
+``--warmup`` passes, in ``--rounds`` rounds (default 3) that visit the
+models in turn, so a slow spell of a shared machine falls on every row
+rather than on one; the ``clips/s`` column (after GFLOPs) is one clip over
+the median of all of a model's pass times, and its header names the device
+(GPU name, or CPU name and torch threads) and says it was measured in this
+run: all rows of one run are measured by the same process, interleaved, so
+they compare. A note under the table gives the host and the settings.
 
 Merging an earlier table (``--from-csv OLD.csv``, a ``--csv`` of another
 run): its rows are added after the ``--model`` rows (a NAME in both is an
@@ -184,12 +187,34 @@ def model_cost(config):
 # ---------------------------------------------------------------------------
 # inference speed
 # ---------------------------------------------------------------------------
+def measure_throughputs(models, device='cpu', iters=10, warmup=2,
+                        rounds=3, batch=1):
+    """Clips/s of each ``(model, shapes)`` of ``models``: ``rounds`` rounds
+    that each run ``warmup`` untimed and ``iters`` timed forward passes of
+    every model in turn (:func:`measure_throughput`); a model's clips/s is
+    ``batch`` over the median of its ``rounds x iters`` pass times."""
+    if rounds < 1:
+        raise ValueError(f'rounds must be >= 1, got {rounds}')
+    times = [[] for _ in models]
+    for _ in range(rounds):
+        for i, (model, shapes) in enumerate(models):
+            times[i] += _pass_times(model, shapes, device, iters, warmup,
+                                    batch)
+    return [batch / float(np.median(t)) for t in times]
+
+
 def measure_throughput(model, shapes, device='cpu', iters=10, warmup=2,
                        batch=1):
     """Clips/s of ``model``: ``batch`` over the median time of ``iters``
     forward passes (``tensor`` mode, through the head when the model has
     one) of ``batch`` clips of ``shapes`` (:func:`complexity.input_shapes`)
     on ``device``, after ``warmup`` passes."""
+    return batch / float(np.median(_pass_times(model, shapes, device, iters,
+                                               warmup, batch)))
+
+
+def _pass_times(model, shapes, device, iters, warmup, batch):
+    """Seconds of each of ``iters`` timed passes after ``warmup``."""
     import torch
     if iters < 1 or warmup < 0:
         raise ValueError(f'iters must be >= 1 and warmup >= 0, got {iters}, '
@@ -210,7 +235,7 @@ def measure_throughput(model, shapes, device='cpu', iters=10, warmup=2,
             if cuda:
                 torch.cuda.synchronize(device)
             times.append(time.perf_counter() - start)
-    return batch / float(np.median(times))
+    return times
 
 
 def _cpu_name():
@@ -235,14 +260,17 @@ def device_name(device):
             + ('' if threads == 1 else 's'))
 
 
-def this_machine(device, iters, warmup):
+def this_machine(device, iters, warmup, rounds=1):
     """Where and how this run measures: ``dict(device, host, measured_at,
     settings)`` (``measured_at`` identifies the run)."""
     import torch
+    how = (f'median of {iters} timed passes after {warmup} warm-up'
+           if rounds == 1 else
+           f'median of {rounds} rounds x {iters} timed passes (each after '
+           f'{warmup} warm-up), the models in turn in each round')
     return dict(device=device_name(device), host=socket.gethostname(),
                 measured_at=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
-                settings=f'batch 1, median of {iters} timed passes after '
-                f'{warmup} warm-up, torch {torch.__version__}')
+                settings=f'batch 1, {how}, torch {torch.__version__}')
 
 
 # ---------------------------------------------------------------------------
@@ -464,8 +492,8 @@ def throughput_column(rows):
             f"{here['host']}; "
             + ('the rows without a letter were' if others else 'every row '
                'was')
-            + ' measured in this run by this process, one after the other, '
-            'with random weights (the speed does not depend on them).')
+            + ' measured in this run by this process, with random weights '
+            '(the speed does not depend on them).')
     elif len(others) == 1:
         device, host, at = others[0]
         header = f'clips/s ({device}, measured in another run)'
@@ -854,6 +882,9 @@ def parse_args(argv=None):
                         help='timed forward passes per model (--throughput)')
     parser.add_argument('--warmup', type=int, default=2,
                         help='untimed passes before them (--throughput)')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='rounds over all models, interleaved '
+                        '(--throughput; default: %(default)s)')
     parser.add_argument('--scatter', metavar='OUT_PNG',
                         help='draw top-1 against GFLOPs, one labelled point '
                         'per row')
@@ -876,8 +907,8 @@ def parse_args(argv=None):
         parser.error('give at least one --model (or --from-csv)')
     if args.heatmap and not args.robustness:
         parser.error('--heatmap needs at least one --robustness report')
-    if args.iters < 1 or args.warmup < 0:
-        parser.error('--iters must be >= 1 and --warmup >= 0')
+    if args.iters < 1 or args.warmup < 0 or args.rounds < 1:
+        parser.error('--iters and --rounds must be >= 1 and --warmup >= 0')
     for name, config, dump in args.model:
         for what, path in (('config', config), ('dump', dump)):
             if not osp.isfile(path):
@@ -922,9 +953,9 @@ def main(argv=None):
         check_dumps(name, config, facts['num_classes'], runs)
         loaded.append((name, config, facts, runs))
 
-    machine = this_machine(args.device, args.iters, args.warmup) \
-        if args.throughput else None
-    rows = []
+    machine = this_machine(args.device, args.iters, args.warmup,
+                           args.rounds) if args.throughput else None
+    rows, timed = [], []   # timed: (row, model, shapes) for --throughput
     for name, config, facts, runs in loaded:
         accuracies, per_class = [], []
         for dump, scores, labels, _ in runs:
@@ -954,9 +985,7 @@ def main(argv=None):
                    labels_key=hash(runs[0][2].tobytes()), **acc)
         row.setdefault('dumps', [d for d, *_ in runs])
         if machine is not None:
-            row['throughput'] = dict(
-                machine, this_run=True, clips_per_s=measure_throughput(
-                    model, shapes, args.device, args.iters, args.warmup))
+            timed.append((row, model, shapes))
         del model
         rows.append(row)
         if args.classes:
@@ -966,6 +995,14 @@ def main(argv=None):
             if reports[name].get('mean_delta_std') is not None:
                 rows[-1]['mean_delta_std'] = reports[name]['mean_delta_std']
             rows[-1]['robustness'] = reports[name]
+    if timed:
+        speeds = measure_throughputs([(m, sh) for _, m, sh in timed],
+                                     args.device, args.iters, args.warmup,
+                                     args.rounds)
+        for (row, _, _), speed in zip(timed, speeds):
+            row['throughput'] = dict(machine, this_run=True,
+                                     clips_per_s=speed)
+    del timed
     rows += merged
 
     chance = None
