@@ -49,7 +49,6 @@ from data_prep.pose.runner import (ExtractionOptions, PoseExtractionError,
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
         description='HRNet 2D pose extraction of a dataset (batched, '
         'sharded, resumable) and merge into its annotation pkl.',
@@ -89,7 +88,6 @@ def parse_args(argv=None):
                          default=None, metavar='ACTION',
                          help='as --persons-from-label, with these action '
                          'ids (1-based) as the two-person ones')
-    parser.add_argument('--det-score-thr', type=float, default=0.5)
     parser.add_argument('--det-cat-id', type=int, default=0,
                         help='person class id of the detector')
     parser.add_argument('--iou-thr', type=float, default=0.3,
@@ -99,16 +97,7 @@ def parse_args(argv=None):
     parser.add_argument('--contain-thr', type=float, default=0.8,
                         help='drop a box lying by more than this fraction '
                         'inside a higher-scoring one (1: keep all)')
-    parser.add_argument('--det-config', default=models.DEFAULT_DET_CONFIG)
-    parser.add_argument('--det-checkpoint',
-                        default=models.DEFAULT_DET_CHECKPOINT)
-    parser.add_argument('--pose-config', default=models.DEFAULT_POSE_CONFIG)
-    parser.add_argument('--pose-checkpoint',
-                        default=models.DEFAULT_POSE_CHECKPOINT)
-    parser.add_argument('--det-cfg-options', nargs='+', action=DictAction,
-                        help='overrides of the detector config, key=value')
-    parser.add_argument('--pose-cfg-options', nargs='+', action=DictAction,
-                        help='overrides of the pose config, key=value')
+    models.add_model_arguments(parser)
     parser.add_argument('--no-optimize', action='store_true',
                         help='run the models as built (no BatchNorm folding '
                         'and no channels-last on the CPU)')

@@ -140,19 +140,7 @@ def parse_args(argv=None):
         '--pose-source', choices=('hrnet', 'skeleton', 'none'),
         default='hrnet', help='2D pose of the video: HRNet extraction, the '
         '--skeleton file\'s colour-space joints, or none')
-    parser.add_argument('--det-config',
-                        default=pose_models.DEFAULT_DET_CONFIG)
-    parser.add_argument('--det-checkpoint',
-                        default=pose_models.DEFAULT_DET_CHECKPOINT)
-    parser.add_argument('--pose-config',
-                        default=pose_models.DEFAULT_POSE_CONFIG)
-    parser.add_argument('--pose-checkpoint',
-                        default=pose_models.DEFAULT_POSE_CHECKPOINT)
-    parser.add_argument('--det-cfg-options', nargs='+', action=DictAction,
-                        help='overrides of the detector config, key=value')
-    parser.add_argument('--pose-cfg-options', nargs='+', action=DictAction,
-                        help='overrides of the pose config, key=value')
-    parser.add_argument('--det-score-thr', type=float, default=0.5)
+    pose_models.add_model_arguments(parser)
     parser.add_argument('--max-persons', type=int, default=2,
                         help='persons kept by the pose extraction')
     parser.add_argument('--pose-batch-size', type=int, default=16,

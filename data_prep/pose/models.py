@@ -35,6 +35,25 @@ DEFAULT_POSE_CHECKPOINT = (
     'hrnet_w32_coco_256x192-c78dce93_20200708.pth')
 
 
+def add_model_arguments(parser) -> None:
+    """The detector / pose-model options every command that runs the 2D
+    pose extraction takes (``data_prep.pose_extraction``,
+    ``tools/inference.py``): ``--det-config``, ``--det-checkpoint``,
+    ``--pose-config``, ``--pose-checkpoint`` (defaults: the models above),
+    ``--det-cfg-options``, ``--pose-cfg-options`` and ``--det-score-thr``."""
+    from mmengine.config import DictAction
+    parser.add_argument('--det-config', default=DEFAULT_DET_CONFIG)
+    parser.add_argument('--det-checkpoint', default=DEFAULT_DET_CHECKPOINT)
+    parser.add_argument('--pose-config', default=DEFAULT_POSE_CONFIG)
+    parser.add_argument('--pose-checkpoint', default=DEFAULT_POSE_CHECKPOINT)
+    parser.add_argument('--det-cfg-options', nargs='+', action=DictAction,
+                        help='overrides of the detector config, key=value')
+    parser.add_argument('--pose-cfg-options', nargs='+', action=DictAction,
+                        help='overrides of the pose config, key=value')
+    parser.add_argument('--det-score-thr', type=float, default=0.5,
+                        help='detector score a person box needs')
+
+
 def packaged_config(name: str) -> str:
     """Path of a config shipped in an OpenMMLab wheel.
 

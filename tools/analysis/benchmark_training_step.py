@@ -20,8 +20,9 @@ memory to the baseline, measured in the same run on the same device.
 
 The baseline (``--baseline``, default ``r2plus1d-18``; ``none`` to leave it
 out) is MMAction2's stock R(2+1)D recognizer -- its config
-``recognition/r2plus1d/r2plus1d_r34_8xb8-8x8x1-180e_kinetics400-rgb.py``
-(in the installed ``mmaction/.mim/configs``) at depth 18 with BatchNorm instead of SyncBN, ``num_classes`` of the first
+``mmaction::recognition/r2plus1d/``
+``r2plus1d_r34_8xb8-8x8x1-180e_kinetics400-rgb.py`` (in the installed
+package) at depth 18 with BatchNorm instead of SyncBN, ``num_classes`` of the first
 config -- fed RGB clips of the first config's shape: the video network that
 the paper-004 model adds its transformer to (``[45]`` in the paper).
 """
@@ -36,12 +37,15 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO not in sys.path:
+    sys.path.append(REPO)  # data_prep (packaged_config)
 import complexity  # noqa: E402
 from leaderboard import _build, config_num_classes, device_name  # noqa: E402
 
 BASELINES = {
     'r2plus1d-18': dict(
-        config='recognition/r2plus1d/'
+        config='mmaction::recognition/r2plus1d/'
         'r2plus1d_r34_8xb8-8x8x1-180e_kinetics400-rgb.py',
         options={'model.backbone.depth': 18,
                  'model.backbone.norm_cfg': dict(type='BN3d',
@@ -49,16 +53,6 @@ BASELINES = {
                                                  eps=1e-3)},
         name='MMAction2 R(2+1)D-18 (baseline)'),
 }
-
-
-def mmaction_config(rel):
-    """The path of one of MMAction2's own configs in its installed package
-    (``mmaction/.mim/configs/<rel>``)."""
-    import mmaction
-    path = osp.join(osp.dirname(mmaction.__file__), '.mim', 'configs', rel)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'MMAction2 config {rel} not found at {path}')
-    return path
 
 
 def training_step_cost(model, inputs, num_classes, device, iters=10,
@@ -119,11 +113,13 @@ def benchmark(configs, batch=8, device='cpu', amp=False, iters=10, warmup=3,
             raise ValueError(f'--baseline {baseline!r}: one of '
                              f'{sorted(BASELINES)} or none')
         spec = BASELINES[baseline]
-        rgb = shapes.get('rgb') or shapes.get('imgs') or \
-            next(s for s in shapes.values() if len(s) == 4)
+        # the RGB clip of the first config (else its first C,T,H,W input)
+        rgb = shapes.get('rgb') or next(s for s in shapes.values()
+                                        if len(s) == 4)
         options = dict(spec['options'],
                        **{'model.cls_head.num_classes': num_classes})
-        model = complexity.build_model(mmaction_config(spec['config']),
+        from data_prep.pose.models import packaged_config
+        model = complexity.build_model(packaged_config(spec['config']),
                                        options)
         entries.append((spec['name'], model, {'rgb': tuple(rgb)}))
     for config in configs:

@@ -191,7 +191,7 @@ def measure_throughputs(models, device='cpu', iters=10, warmup=2,
                         rounds=3, batch=1):
     """Clips/s of each ``(model, shapes)`` of ``models``: ``rounds`` rounds
     that each run ``warmup`` untimed and ``iters`` timed forward passes of
-    every model in turn (:func:`measure_throughput`); a model's clips/s is
+    every model in turn (:func:`_pass_times`); a model's clips/s is
     ``batch`` over the median of its ``rounds x iters`` pass times."""
     if rounds < 1:
         raise ValueError(f'rounds must be >= 1, got {rounds}')
@@ -203,18 +203,11 @@ def measure_throughputs(models, device='cpu', iters=10, warmup=2,
     return [batch / float(np.median(t)) for t in times]
 
 
-def measure_throughput(model, shapes, device='cpu', iters=10, warmup=2,
-                       batch=1):
-    """Clips/s of ``model``: ``batch`` over the median time of ``iters``
-    forward passes (``tensor`` mode, through the head when the model has
-    one) of ``batch`` clips of ``shapes`` (:func:`complexity.input_shapes`)
-    on ``device``, after ``warmup`` passes."""
-    return batch / float(np.median(_pass_times(model, shapes, device, iters,
-                                               warmup, batch)))
-
-
 def _pass_times(model, shapes, device, iters, warmup, batch):
-    """Seconds of each of ``iters`` timed passes after ``warmup``."""
+    """Seconds of each of ``iters`` timed forward passes (``tensor`` mode,
+    through the head when the model has one) of ``batch`` clips of
+    ``shapes`` (:func:`complexity.input_shapes`) on ``device``, after
+    ``warmup`` untimed ones."""
     import torch
     if iters < 1 or warmup < 0:
         raise ValueError(f'iters must be >= 1 and warmup >= 0, got {iters}, '
